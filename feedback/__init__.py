@@ -1,0 +1,89 @@
+"""Reader corrections: readers report mistakes in articles, editors triage them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, request
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from feedback.config import ConfigurationError, load_settings
+from feedback.extensions import csrf, db, limiter, login_manager, mail, migrate
+
+__all__ = ["ConfigurationError", "create_app"]
+__version__ = "0.1.0"
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+# Versioned snippet URLs (…/feedback.js?v=…) never change, so browsers may keep them a year.
+VERSIONED_MAX_AGE = 365 * 24 * 3600
+UNVERSIONED_MAX_AGE = 3600
+
+
+def _shipped_dir(name: str) -> str:
+    """``static``/``templates``: inside the package when installed from a wheel,
+    at the top of the repository when running from a checkout."""
+    inside = PACKAGE_DIR / name
+    return str(inside if inside.is_dir() else PACKAGE_DIR.parent / name)
+
+
+class FeedbackFlask(Flask):
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        # Static files always carry an ETag; the cache lifetime depends on the URL.
+        return VERSIONED_MAX_AGE if request.args.get("v") else UNVERSIONED_MAX_AGE
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """Make SQLite behave like a real transactional database for this service."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the driver, issue BEGIN, so SAVEPOINTs nest properly.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        # IMMEDIATE takes the write lock up front: no failure when a read turns into a write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; the only place an app is made."""
+    app = FeedbackFlask(
+        __name__,
+        instance_path=os.environ.get("FEEDBACK_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        static_folder=_shipped_dir("static"),
+        template_folder=_shipped_dir("templates"),
+    )
+    load_settings(app, config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["PROXY_COUNT"]:
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    mail.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        _tune_sqlite(app)
+
+    from feedback import models  # noqa: F401 - registers the tables
+    from feedback.api import init_api
+    from feedback.public import blp as public_blp
+
+    init_api(app)
+    app.register_blueprint(public_blp)
+    return app

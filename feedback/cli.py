@@ -1,0 +1,156 @@
+"""The `feedback` command: sites, editors, database, demo and servers."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, ScriptInfo, run_command, shell_command, with_appcontext
+from flask_migrate.cli import db as db_commands
+from sqlalchemy import select
+
+from feedback import __version__, create_app
+from feedback.config import ConfigurationError
+from feedback.extensions import db
+from feedback.models import Membership, Role, Site, User
+from feedback.origins import InvalidOrigin, parse_allowed_origin
+
+
+def script_tag(site: Site) -> str:
+    base = (current_app.config["BASE_URL"] or "https://YOUR-FEEDBACK-SERVICE").rstrip("/")
+    return f'<script src="{base}/static/js/feedback.js" data-site="{site.public_key}" async></script>'
+
+
+@click.group(cls=AppGroup)
+@click.version_option(__version__, prog_name="feedback")
+def cli():
+    """Reader corrections service."""
+
+
+# Flask's own commands, with the app always built by create_app() from FEEDBACK_* settings.
+cli.add_command(run_command, "run")
+cli.add_command(shell_command, "shell")
+cli.add_command(db_commands, "db")
+
+
+@cli.group()
+def site():
+    """Sites that embed the snippet."""
+
+
+def _parse_origins(origins: tuple[str, ...]) -> list[str]:
+    try:
+        return sorted({parse_allowed_origin(origin) for origin in origins})
+    except InvalidOrigin as error:
+        raise click.BadParameter(str(error), param_hint="--origin") from error
+
+
+@site.command("add")
+@click.argument("name")
+@click.option("--origin", "origins", multiple=True, required=True,
+              help="Allowed origin, like https://news.example.com or https://*.example.com.")
+@with_appcontext
+def site_add(name: str, origins: tuple[str, ...]):
+    """Add a site; prints its key, its server secret (shown once) and the script tag."""
+    new_site = Site(name=name.strip(), public_key=Site.new_public_key(),
+                    allowed_origins=_parse_origins(origins), settings={})
+    if not new_site.name:
+        raise click.BadParameter("must not be blank", param_hint="NAME")
+    secret = new_site.rotate_secret()
+    db.session.add(new_site)
+    db.session.commit()
+    click.echo(f"site key:    {new_site.public_key}")
+    click.echo(f"site secret: {secret}  (shown once; for the CMS revision API)")
+    click.echo("script tag:")
+    click.echo(f"  {script_tag(new_site)}")
+
+
+@site.command("list")
+@with_appcontext
+def site_list():
+    """List sites: key, name, allowed origins."""
+    for row in db.session.scalars(select(Site).order_by(Site.id)):
+        click.echo(f"{row.public_key}\t{row.name}\t{' '.join(row.allowed_origins or [])}")
+
+
+@cli.group()
+def editor():
+    """People who triage reports."""
+
+
+@editor.command("add")
+@click.argument("email")
+@click.option("--site", "site_key", required=True, help="Key of the site to join.")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default="editor",
+              show_default=True)
+@click.option("--name", default="", help="Display name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def editor_add(email: str, site_key: str, role: str, name: str, password_stdin: bool):
+    """Add an editor to a site (or a site to an existing editor)."""
+    email = email.strip().lower()
+    if "@" not in email or any(char.isspace() for char in email):
+        raise click.BadParameter(f"{email!r} is not an email address", param_hint="EMAIL")
+    member_site = db.session.scalar(select(Site).where(Site.public_key == site_key))
+    if member_site is None:
+        raise click.BadParameter(f"no site has the key {site_key!r}", param_hint="--site")
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if len(password) < 8:
+            raise click.BadParameter("the password needs at least 8 characters")
+        user = User(email=email, name=name)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.flush()
+    existing = db.session.scalar(
+        select(Membership).filter_by(user_id=user.id, site_id=member_site.id)
+    )
+    if existing is not None:
+        existing.role = Role(role)
+    else:
+        db.session.add(Membership(user=user, site=member_site, role=Role(role)))
+    db.session.commit()
+    click.echo(f"{email} is {role} of {member_site.name}")
+
+
+@cli.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo(host: str, port: int):
+    """Run the demo: SQLite in the instance folder, a demo site, article and editor."""
+    from flask_migrate import upgrade
+
+    from feedback.demo import DEMO_EDITOR_PASSWORD, seed_demo
+
+    app = create_app({"DEMO": True, "BASE_URL": f"http://{host}:{port}"})
+    with app.app_context():
+        upgrade()
+        origins = {f"http://127.0.0.1:{port}", f"http://localhost:{port}", f"http://{host}:{port}"}
+        seeded = seed_demo(sorted(origins))
+        click.echo(f"Demo article:  http://{host}:{port}/")
+        click.echo(f"Editor queue:  http://{host}:{port}/editor/")
+        click.echo(f"Sign in as:    {seeded.editor.email} / {DEMO_EDITOR_PASSWORD}")
+        click.echo(f"Database:      {app.config['SQLALCHEMY_DATABASE_URI']}")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def main() -> None:
+    """Console entry point: configuration problems are one line and exit status 2."""
+    try:
+        cli.main(
+            prog_name="feedback", standalone_mode=False, obj=ScriptInfo(create_app=create_app)
+        )
+    except ConfigurationError as error:
+        click.echo(f"feedback: {error}", err=True)
+        sys.exit(2)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)

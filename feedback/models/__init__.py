@@ -1,0 +1,27 @@
+"""The data model. Each module holds one area; importing this package registers all."""
+
+from feedback.models.accounts import Membership, NotifySetting, Role, User
+from feedback.models.core import (
+    Article,
+    ArticleRevision,
+    Site,
+    Suggestion,
+    SuggestionKind,
+    SuggestionStatus,
+)
+from feedback.models.types import UTCDateTime, utcnow
+
+__all__ = [
+    "Article",
+    "ArticleRevision",
+    "Membership",
+    "NotifySetting",
+    "Role",
+    "Site",
+    "Suggestion",
+    "SuggestionKind",
+    "SuggestionStatus",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,88 @@
+"""Editors and their membership of sites."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.extensions import db
+from feedback.models.core import Site
+from feedback.models.types import UTCDateTime, string_enum, utcnow
+
+_password_hasher = PasswordHasher()
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"  # site settings and members, plus everything an editor does
+    EDITOR = "editor"  # triage
+    VIEWER = "viewer"  # read only
+
+
+class NotifySetting(enum.StrEnum):
+    INSTANT = "instant"
+    HOURLY = "hourly"
+    DAILY = "daily"
+    OFF = "off"
+
+
+class User(UserMixin, db.Model):
+    """Someone who signs in to the editor UI."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased so sign-in is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # IANA zone name: times are shown, and daily digests sent, in it.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = _password_hasher.hash(password)
+
+    def check_password(self, password: str) -> bool:
+        try:
+            return _password_hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+class Membership(db.Model):
+    """A user's role on one site, and how that user hears about its new reports."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "site_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(
+        string_enum(Role)
+    )
+    notify: Mapped[NotifySetting] = mapped_column(
+        string_enum(NotifySetting),
+        default=NotifySetting.INSTANT,
+    )
+    # Local hour (0-23, in the user's zone) at which a daily digest goes out.
+    digest_hour: Mapped[int] = mapped_column(Integer, default=8)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    site: Mapped[Site] = relationship()

@@ -1,0 +1,202 @@
+"""Sites, their articles and revisions, and the readers' suggestions."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.extensions import db
+from feedback.models.types import UTCDateTime, string_enum, utcnow
+from feedback.origins import origin_allowed
+
+
+class Site(db.Model):
+    """A publication that embeds the snippet."""
+
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Public: it stands in the script tag of every page.
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # For server-to-server calls (a CMS pushing revisions); only its hash is kept.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="site")
+
+    @staticmethod
+    def new_public_key() -> str:
+        return secrets.token_urlsafe(12)
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        # The secret is 256 random bits, so a fast hash is enough (no dictionary to guess from).
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    def rotate_secret(self) -> str:
+        """Make a new server-to-server secret, keep only its hash, return it once."""
+        secret = "fbs_" + secrets.token_urlsafe(32)
+        self.secret_hash = self.hash_secret(secret)
+        return secret
+
+    def check_secret(self, secret: str) -> bool:
+        return secrets.compare_digest(self.secret_hash, self.hash_secret(secret))
+
+    def allows_origin(self, origin: str) -> bool:
+        return origin_allowed(origin, self.allowed_origins or [])
+
+
+class Article(db.Model):
+    """One article of a site, identified by its normalised canonical URL."""
+
+    __tablename__ = "article"
+    __table_args__ = (UniqueConstraint("site_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2048))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    site: Mapped[Site] = relationship(back_populates="articles")
+    revisions: Mapped[list[ArticleRevision]] = relationship(
+        back_populates="article", order_by="ArticleRevision.number"
+    )
+
+
+class ArticleRevision(db.Model):
+    """One distinct normalised text of an article; reports on the same text share it."""
+
+    __tablename__ = "article_revision"
+    __table_args__ = (
+        UniqueConstraint("article_id", "sha256"),
+        UniqueConstraint("article_id", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="revisions")
+
+
+class SuggestionKind(enum.StrEnum):
+    TYPO = "typo"
+    FACTUAL = "factual"
+    UNCLEAR = "unclear"
+    OTHER = "other"
+
+
+class SuggestionStatus(enum.StrEnum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    FIXED = "fixed"
+    REJECTED = "rejected"
+    SPAM = "spam"
+
+
+OPEN_STATUSES = frozenset({SuggestionStatus.NEW, SuggestionStatus.ACCEPTED})
+
+# The one rule for which status moves are allowed; the UI offers only these.
+ALLOWED_TRANSITIONS: dict[SuggestionStatus, frozenset[SuggestionStatus]] = {
+    SuggestionStatus.NEW: frozenset(
+        {
+            SuggestionStatus.ACCEPTED,
+            SuggestionStatus.FIXED,
+            SuggestionStatus.REJECTED,
+            SuggestionStatus.SPAM,
+        }
+    ),
+    SuggestionStatus.ACCEPTED: frozenset(
+        {SuggestionStatus.FIXED, SuggestionStatus.REJECTED, SuggestionStatus.NEW}
+    ),
+    SuggestionStatus.FIXED: frozenset({SuggestionStatus.NEW}),
+    SuggestionStatus.REJECTED: frozenset({SuggestionStatus.NEW}),
+    SuggestionStatus.SPAM: frozenset({SuggestionStatus.NEW}),
+}
+
+
+class Suggestion(db.Model):
+    """A reader's report: a span of one revision of an article and what it should say."""
+
+    __tablename__ = "suggestion"
+    __table_args__ = (
+        Index("ix_suggestion_site_status_created", "site_id", "status", "created_at"),
+        Index("ix_suggestion_article_status", "article_id", "status"),
+    )
+
+    # Made by the client, so a retried POST is recognised (idempotency key).
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    revision_id: Mapped[int] = mapped_column(ForeignKey("article_revision.id"))
+    kind: Mapped[SuggestionKind] = mapped_column(string_enum(SuggestionKind))
+    # W3C Web Annotation TextQuoteSelector + TextPositionSelector over the
+    # normalised text, in code points. All empty for a note about the whole article.
+    exact: Mapped[str | None] = mapped_column(Text)
+    prefix: Mapped[str | None] = mapped_column(Text)
+    suffix: Mapped[str | None] = mapped_column(Text)
+    start: Mapped[int | None] = mapped_column(Integer)
+    end: Mapped[int | None] = mapped_column(Integer)
+    replacement: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    reporter_name: Mapped[str | None] = mapped_column(String(200))
+    reporter_email: Mapped[str | None] = mapped_column(String(254))
+    reporter_notify: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[SuggestionStatus] = mapped_column(
+        string_enum(SuggestionStatus), default=SuggestionStatus.NEW
+    )
+    # Set when the report repeats an open one; points at the group's first report.
+    duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("suggestion.id", ondelete="SET NULL"), index=True
+    )
+    # True when the honeypot field was filled: stored as spam, answered as a success.
+    honeypot: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    client_hash: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the request as validated, to tell a replay from a conflicting reuse of the id.
+    request_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    site: Mapped[Site] = relationship()
+    article: Mapped[Article] = relationship()
+    revision: Mapped[ArticleRevision] = relationship()
+    duplicate_of: Mapped[Suggestion | None] = relationship(
+        remote_side=[id], back_populates="duplicates"
+    )
+    duplicates: Mapped[list[Suggestion]] = relationship(back_populates="duplicate_of")
+
+    @property
+    def has_quote(self) -> bool:
+        return self.exact is not None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def can_move_to(self, status: SuggestionStatus) -> bool:
+        return status in ALLOWED_TRANSITIONS[self.status]

@@ -1,0 +1,24 @@
+"""Pages anyone may see: the demo article."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+from sqlalchemy import select
+
+from feedback.extensions import db
+from feedback.models import Site
+
+blp = Blueprint("public", __name__)
+
+DEMO_SITE_KEY = "demo"
+
+
+@blp.get("/")
+def demo_article():
+    """The demo article with the snippet's script tag (only when the demo is seeded)."""
+    site = db.session.scalar(select(Site).where(Site.public_key == DEMO_SITE_KEY))
+    if site is None:
+        abort(404)
+    return render_template(
+        "public/demo_article.html", site=site, version=current_app.config.get("VERSION")
+    )

@@ -1,0 +1,144 @@
+"""Request and response shapes of the public API (marshmallow)."""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from feedback.models import SuggestionKind, SuggestionStatus
+from feedback.origins import normalise_article_url
+
+MAX_ARTICLE_CHARS = 500_000
+MAX_QUOTE_CHARS = 1_000
+MAX_CONTEXT_CHARS = 200
+MAX_REPLACEMENT_CHARS = 2_000
+MAX_COMMENT_CHARS = 5_000
+MAX_NAME_CHARS = 200
+# Line breaks and other control characters in a name would let it smuggle mail headers.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+class ArticleUrl(fields.String):
+    """An absolute http(s) URL, loaded in its normalised form."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > 2000:
+            raise ValidationError("Longer than 2000 characters.")
+        try:
+            return normalise_article_url(text)
+        except ValueError as error:
+            raise ValidationError(f"Not a valid article URL: {error}.") from error
+
+
+class ArticleIn(Schema):
+    url = ArticleUrl(required=True)
+    title = fields.String(load_default="", validate=validate.Length(max=500))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_ARTICLE_CHARS))
+    sha256 = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="Not a hex SHA-256."),
+    )
+
+
+class QuoteIn(Schema):
+    exact = fields.String(required=True, validate=validate.Length(min=1, max=MAX_QUOTE_CHARS))
+    prefix = fields.String(load_default="", validate=validate.Length(max=MAX_CONTEXT_CHARS))
+    suffix = fields.String(load_default="", validate=validate.Length(max=MAX_CONTEXT_CHARS))
+    start = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0))
+    end = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0))
+
+    @validates_schema
+    def check_positions(self, data, **kwargs):
+        start, end = data.get("start"), data.get("end")
+        if (start is None) != (end is None):
+            raise ValidationError("Give both start and end, or neither.", "end")
+        if start is not None and end < start:
+            raise ValidationError("Must not be before start.", "end")
+
+
+class ReporterIn(Schema):
+    name = fields.String(load_default=None, validate=validate.Length(max=MAX_NAME_CHARS))
+    email = fields.Email(load_default=None, validate=validate.Length(max=254))
+    notify = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def check_reporter(self, data, **kwargs):
+        if data.get("name") and _CONTROL_CHARACTERS.search(data["name"]):
+            raise ValidationError("Must not contain line breaks or control characters.", "name")
+        if data.get("notify") and not data.get("email"):
+            raise ValidationError("Needed to tell you what happened to the report.", "email")
+
+
+class SuggestionIn(Schema):
+    """POST /api/v1/suggestions."""
+
+    id = fields.UUID(required=True, metadata={"description": "Made by the client; a retry "
+                                              "with the same id and body is stored once."})
+    site = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    kind = fields.Enum(SuggestionKind, by_value=True, load_default=SuggestionKind.TYPO)
+    article = fields.Nested(ArticleIn, required=True)
+    quote = fields.Nested(QuoteIn, load_default=None, allow_none=True)
+    replacement = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_REPLACEMENT_CHARS)
+    )
+    comment = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_COMMENT_CHARS)
+    )
+    reporter = fields.Nested(ReporterIn, load_default=None, allow_none=True)
+    website = fields.String(
+        load_default="",
+        validate=validate.Length(max=500),
+        metadata={"description": "Honeypot: people leave it empty."},
+    )
+
+
+class QuoteOut(Schema):
+    exact = fields.String()
+    prefix = fields.String()
+    suffix = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+
+
+class ArticleOut(Schema):
+    url = fields.String()
+    title = fields.String()
+    revision = fields.Integer()
+
+
+class LinksOut(Schema):
+    self = fields.String()
+
+
+class SuggestionOut(Schema):
+    """A stored suggestion as the public API shows it (nothing about the reporter)."""
+
+    id = fields.UUID()
+    status = fields.Enum(SuggestionStatus, by_value=True)
+    kind = fields.Enum(SuggestionKind, by_value=True)
+    article = fields.Nested(ArticleOut)
+    quote = fields.Nested(QuoteOut, allow_none=True)
+    replacement = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+    duplicate_of = fields.UUID(allow_none=True)
+    created_at = fields.AwareDateTime()
+    links = fields.Nested(LinksOut)
+
+
+class ErrorBody(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Field path (like quote.exact) to its messages."},
+    )
+
+
+class ErrorOut(Schema):
+    """The one error shape of the API."""
+
+    error = fields.Nested(ErrorBody, required=True)
