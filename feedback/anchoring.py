@@ -96,15 +96,16 @@ def locate_quote(
     if not exact:
         return None
     length = len(exact)
-    if hint is not None and 0 <= hint and text[hint : hint + length] == exact:
+    if hint is not None and hint >= 0 and text[hint : hint + length] == exact:
         return hint, hint + length
 
     best: tuple[int, int, int] | None = None  # (-context score, distance, position)
     position = text.find(exact)
     while position != -1:
         score = _common_suffix_length(text[max(0, position - len(prefix)) : position], prefix)
-        score += _common_prefix_length(text[position + length : position + length + len(suffix)],
-                                       suffix)
+        score += _common_prefix_length(
+            text[position + length : position + length + len(suffix)], suffix
+        )
         distance = abs(position - hint) if hint is not None else 0
         candidate = (-score, distance, position)
         if best is None or candidate < best:

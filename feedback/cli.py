@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, ScriptInfo, run_command, shell_command, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, run_command, shell_command
 from flask_migrate.cli import db as db_commands
 from sqlalchemy import select
 
@@ -19,7 +19,9 @@ from feedback.origins import InvalidOrigin, parse_allowed_origin
 
 def script_tag(site: Site) -> str:
     base = (current_app.config["BASE_URL"] or "https://YOUR-FEEDBACK-SERVICE").rstrip("/")
-    return f'<script src="{base}/static/js/feedback.js" data-site="{site.public_key}" async></script>'
+    return (
+        f'<script src="{base}/static/js/feedback.js" data-site="{site.public_key}" async></script>'
+    )
 
 
 @click.group(cls=AppGroup)
@@ -48,13 +50,21 @@ def _parse_origins(origins: tuple[str, ...]) -> list[str]:
 
 @site.command("add")
 @click.argument("name")
-@click.option("--origin", "origins", multiple=True, required=True,
-              help="Allowed origin, like https://news.example.com or https://*.example.com.")
-@with_appcontext
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    required=True,
+    help="Allowed origin, like https://news.example.com or https://*.example.com.",
+)
 def site_add(name: str, origins: tuple[str, ...]):
     """Add a site; prints its key, its server secret (shown once) and the script tag."""
-    new_site = Site(name=name.strip(), public_key=Site.new_public_key(),
-                    allowed_origins=_parse_origins(origins), settings={})
+    new_site = Site(
+        name=name.strip(),
+        public_key=Site.new_public_key(),
+        allowed_origins=_parse_origins(origins),
+        settings={},
+    )
     if not new_site.name:
         raise click.BadParameter("must not be blank", param_hint="NAME")
     secret = new_site.rotate_secret()
@@ -67,7 +77,6 @@ def site_add(name: str, origins: tuple[str, ...]):
 
 
 @site.command("list")
-@with_appcontext
 def site_list():
     """List sites: key, name, allowed origins."""
     for row in db.session.scalars(select(Site).order_by(Site.id)):
@@ -82,11 +91,11 @@ def editor():
 @editor.command("add")
 @click.argument("email")
 @click.option("--site", "site_key", required=True, help="Key of the site to join.")
-@click.option("--role", type=click.Choice([role.value for role in Role]), default="editor",
-              show_default=True)
+@click.option(
+    "--role", type=click.Choice([role.value for role in Role]), default="editor", show_default=True
+)
 @click.option("--name", default="", help="Display name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@with_appcontext
 def editor_add(email: str, site_key: str, role: str, name: str, password_stdin: bool):
     """Add an editor to a site (or a site to an existing editor)."""
     email = email.strip().lower()
@@ -118,7 +127,7 @@ def editor_add(email: str, site_key: str, role: str, name: str, password_stdin: 
     click.echo(f"{email} is {role} of {member_site.name}")
 
 
-@cli.command("demo")
+@cli.command("demo", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(host: str, port: int):
@@ -142,9 +151,7 @@ def demo(host: str, port: int):
 def main() -> None:
     """Console entry point: configuration problems are one line and exit status 2."""
     try:
-        cli.main(
-            prog_name="feedback", standalone_mode=False, obj=ScriptInfo(create_app=create_app)
-        )
+        cli.main(prog_name="feedback", standalone_mode=False, obj=ScriptInfo(create_app=create_app))
     except ConfigurationError as error:
         click.echo(f"feedback: {error}", err=True)
         sys.exit(2)

@@ -73,4 +73,5 @@ def load_settings(app, overrides: dict | None) -> None:
     engine_options.setdefault("pool_pre_ping", True)
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URL"]
-    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Off: the limiter would put Retry-After on every answer; the 429 handler sets it.
+    config["RATELIMIT_HEADERS_ENABLED"] = False

@@ -37,9 +37,7 @@ def seed_demo(origins: list[str]) -> DemoSeed:
         editor.set_password(DEMO_EDITOR_PASSWORD)
         db.session.add(editor)
     db.session.flush()
-    membership = db.session.scalar(
-        select(Membership).filter_by(user_id=editor.id, site_id=site.id)
-    )
+    membership = db.session.scalar(select(Membership).filter_by(user_id=editor.id, site_id=site.id))
     if membership is None:
         db.session.add(Membership(user=editor, site=site, role=Role.OWNER))
     db.session.commit()

@@ -74,8 +74,12 @@ class ReporterIn(Schema):
 class SuggestionIn(Schema):
     """POST /api/v1/suggestions."""
 
-    id = fields.UUID(required=True, metadata={"description": "Made by the client; a retry "
-                                              "with the same id and body is stored once."})
+    id = fields.UUID(
+        required=True,
+        metadata={
+            "description": "Made by the client; a retry with the same id and body is stored once."
+        },
+    )
     site = fields.String(required=True, validate=validate.Length(min=1, max=64))
     kind = fields.Enum(SuggestionKind, by_value=True, load_default=SuggestionKind.TYPO)
     article = fields.Nested(ArticleIn, required=True)

@@ -135,9 +135,7 @@ def _existing_for_replay(suggestion_id: uuid.UUID, digest: str) -> Suggestion | 
     return existing
 
 
-def submit_suggestion(
-    data: dict, raw_body: dict, client: ClientInfo
-) -> tuple[Suggestion, bool]:
+def submit_suggestion(data: dict, raw_body: dict, client: ClientInfo) -> tuple[Suggestion, bool]:
     """Store a reader's report (validated ``data``) once; return it and whether it is new.
 
     Replaying the same body with the same id returns the stored report; the same

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from flask import Flask, current_app, g, jsonify, request
 from flask_limiter import RateLimitExceeded
@@ -12,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from feedback.errors import OperationError
-from feedback.extensions import csrf, db
+from feedback.extensions import csrf, db, limiter
 from feedback.models import Site
 from feedback.origins import origin_allowed
 
@@ -66,6 +67,9 @@ def _handle_http_exception(error: HTTPException):
     status = error.code or 500
     if isinstance(error, RateLimitExceeded):
         response = error_response(429, "rate_limited", _DEFAULT_MESSAGES[429])
+        limit = limiter.current_limit
+        wait = int(limit.reset_at - time.time()) if limit is not None else 60
+        response.headers["Retry-After"] = str(max(1, wait))
         return response
     data = getattr(error, "data", None) or {}
     if status == 422 and "messages" in data:

@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback.extensions import db
+from feedback.extensions import db, login_manager
 from feedback.models.core import Site
 from feedback.models.types import UTCDateTime, string_enum, utcnow
 
@@ -73,9 +73,7 @@ class Membership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(
-        string_enum(Role)
-    )
+    role: Mapped[Role] = mapped_column(string_enum(Role))
     notify: Mapped[NotifySetting] = mapped_column(
         string_enum(NotifySetting),
         default=NotifySetting.INSTANT,
@@ -86,3 +84,11 @@ class Membership(db.Model):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     site: Mapped[Site] = relationship()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's way back from the session cookie to the user."""
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))

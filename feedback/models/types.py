@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import enum
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
 from sqlalchemy import Enum as SAEnum
