@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from feedback.errors import OperationError
 from feedback.extensions import csrf, db, limiter
 from feedback.models import Site
+from feedback.schemas import ErrorOut
 from feedback.origins import origin_allowed
 
 API_PREFIX = "/api/v1"
@@ -35,7 +36,9 @@ class FeedbackApi(Api):
     """flask-smorest's Api, minus its error handlers: ours render one shape for the API
     and leave the HTML pages to Flask."""
 
-    ERROR_SCHEMA = None  # documented per response instead
+    ERROR_SCHEMA = ErrorOut
+    # Each view documents its own error answers; no catch-all "default" response.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self):
         pass

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds the wheel, installs it (not editable) into a fresh virtual environment outside the
+# checkout, and checks that the installed service serves its snippet and renders its pages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work="$(mktemp -d)"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+python3 -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install --quiet --upgrade pip
+"$work/venv/bin/python" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" .
+"$work/venv/bin/python" -m pip install --quiet "$work"/dist/*.whl "gunicorn>=22"
+cd "$work"  # nothing of the checkout is importable from here
+
+free_port() { "$work/venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for() {
+    for _ in $(seq 1 60); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.5; done
+    echo "no answer from $1" >&2; return 1
+}
+check() {  # URL, text the body must contain
+    curl -fsS "$1" | grep -q -- "$2" || { echo "FAIL: $1 lacks $2" >&2; exit 1; }
+    echo "ok: $1"
+}
+
+export FEEDBACK_INSTANCE_PATH="$work/instance" FEEDBACK_SECRET_KEY="wheel-smoke-secret"
+"$work/venv/bin/feedback" db upgrade
+port="$(free_port)"
+"$work/venv/bin/gunicorn" --bind "127.0.0.1:$port" --workers 2 "feedback:create_app()" \
+    >"$work/gunicorn.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$port/static/js/feedback.js"
+check "http://127.0.0.1:$port/static/js/feedback.js" "ReaderFeedback"
+check "http://127.0.0.1:$port/api/v1/openapi.json" '"/api/v1/suggestions"'
+
+demo_port="$(free_port)"
+FEEDBACK_INSTANCE_PATH="$work/demo" "$work/venv/bin/feedback" demo --port "$demo_port" \
+    >"$work/demo.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$demo_port/"
+check "http://127.0.0.1:$demo_port/" 'data-site="demo"'
+check "http://127.0.0.1:$demo_port/static/css/demo.css" "prefers-color-scheme"
+echo "wheel smoke test passed"

@@ -1,0 +1,164 @@
+"""The `feedback` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from feedback.extensions import db
+from feedback.models import Membership, Role, Site, User
+
+FEEDBACK = str(Path(sys.executable).parent / "feedback")
+
+
+def test_site_add_prints_key_secret_and_tag(run_cli):
+    result = run_cli(
+        "site",
+        "add",
+        "Harbour Times",
+        "--origin",
+        "https://harbour.example.com",
+        "--origin",
+        "https://*.harbour.example.com",
+    )
+    assert result.exit_code == 0, result.output
+    site = db.session.scalar(select(Site))
+    assert site.name == "Harbour Times"
+    assert site.allowed_origins == ["https://*.harbour.example.com", "https://harbour.example.com"]
+    assert f"site key:    {site.public_key}" in result.output
+    secret = next(line for line in result.output.splitlines() if line.startswith("site secret"))
+    plain = secret.split()[2]
+    assert site.check_secret(plain)
+    assert plain not in site.secret_hash
+    assert f'data-site="{site.public_key}"' in result.output
+    assert "/static/js/feedback.js" in result.output
+
+
+def test_site_add_refuses_bad_origin_and_stores_nothing(run_cli):
+    result = run_cli("site", "add", "Bad", "--origin", "harbour.example.com/path")
+    assert result.exit_code == 2
+    assert "is not an origin like" in result.output
+    assert db.session.scalar(select(Site)) is None
+
+
+def test_site_list(run_cli, site):
+    result = run_cli("site", "list")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "example-key\tThe Example News\thttps://news.example.com https://*.example.org"
+    ]
+
+
+def test_editor_add_with_password_stdin(run_cli, site):
+    result = run_cli(
+        "editor",
+        "add",
+        "Ed@Example.com",
+        "--site",
+        "example-key",
+        "--role",
+        "owner",
+        "--password-stdin",
+        input="correct horse battery\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User))
+    assert user.email == "ed@example.com"
+    assert user.check_password("correct horse battery")
+    assert not user.check_password("wrong")
+    assert "correct horse" not in user.password_hash
+    membership = db.session.scalar(select(Membership))
+    assert (membership.role, membership.site_id) == (Role.OWNER, site.id)
+
+
+def test_editor_add_with_prompt(run_cli, site):
+    result = run_cli(
+        "editor",
+        "add",
+        "ed@example.com",
+        "--site",
+        "example-key",
+        input="long enough pw\nlong enough pw\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User)).check_password("long enough pw")
+
+
+def test_editor_add_refuses_unknown_site_and_short_password(run_cli, site):
+    unknown = run_cli(
+        "editor",
+        "add",
+        "ed@example.com",
+        "--site",
+        "nope",
+        "--password-stdin",
+        input="long enough pw\n",
+    )
+    assert unknown.exit_code == 2
+    assert "no site has the key 'nope'" in unknown.output
+    short = run_cli(
+        "editor",
+        "add",
+        "ed@example.com",
+        "--site",
+        "example-key",
+        "--password-stdin",
+        input="short\n",
+    )
+    assert short.exit_code == 2
+    assert db.session.scalar(select(User)) is None
+
+
+def _environment(tmp_path, **extra) -> dict:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FEEDBACK_")}
+    env["FEEDBACK_INSTANCE_PATH"] = str(tmp_path)
+    env.update(extra)
+    return env
+
+
+def test_refuses_to_start_without_secret_key(tmp_path):
+    result = subprocess.run(
+        [FEEDBACK, "site", "list"],
+        capture_output=True,
+        text=True,
+        env=_environment(tmp_path),
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "FEEDBACK_SECRET_KEY is not set" in result.stderr
+
+
+def test_db_upgrade_then_commands_work(tmp_path):
+    env = _environment(
+        tmp_path,
+        FEEDBACK_SECRET_KEY="s3cret-for-test",
+        FEEDBACK_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+    )
+    upgrade = subprocess.run(
+        [FEEDBACK, "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert upgrade.returncode == 0, upgrade.stderr
+    added = subprocess.run(
+        [FEEDBACK, "site", "add", "Gazette", "--origin", "https://g.example"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    listed = subprocess.run(
+        [FEEDBACK, "site", "list"], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert "\tGazette\thttps://g.example" in listed.stdout
