@@ -23,7 +23,7 @@ VECTORS = json.loads((Path(__file__).parent / "vectors" / "normalisation.json").
 # Text drawn mostly from the characters the rule cares about, plus anything else.
 interesting_text = st.text(
     alphabet=st.one_of(
-        st.sampled_from(list(WHITESPACE + LINE_BREAKS) + ["e", "\u0301", "\U0001f525", "ж"]),
+        st.sampled_from([*WHITESPACE, *LINE_BREAKS, "e", "\u0301", "\U0001f525", "ж"]),
         st.characters(),
     ),
     max_size=200,

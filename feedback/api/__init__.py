@@ -15,8 +15,8 @@ from werkzeug.exceptions import HTTPException
 from feedback.errors import OperationError
 from feedback.extensions import csrf, db, limiter
 from feedback.models import Site
-from feedback.schemas import ErrorOut
 from feedback.origins import origin_allowed
+from feedback.schemas import ErrorOut
 
 API_PREFIX = "/api/v1"
 # Messages for answers that carry no message of their own.
