@@ -104,12 +104,14 @@ def _anchor_quote(text: str, quote: dict) -> anchoring.Quote:
 
 
 def _open_report_on_same_span(
-    article_id: int, quote: anchoring.Quote, replacement: str | None
+    suggestion_id: uuid.UUID, article_id: int, quote: anchoring.Quote, replacement: str | None
 ) -> Suggestion | None:
     """The first open report on an overlapping span with the same quote and fix."""
     return db.session.scalar(
         select(Suggestion)
         .where(
+            # Not the report itself, stored a moment ago by a racing retry.
+            Suggestion.id != suggestion_id,
             Suggestion.article_id == article_id,
             Suggestion.duplicate_of_id.is_(None),
             Suggestion.status.in_(OPEN_STATUSES),
@@ -168,7 +170,9 @@ def submit_suggestion(data: dict, raw_body: dict, client: ClientInfo) -> tuple[S
     revision = record_revision(site, article_in["url"], article_in["title"].strip(), text)
     duplicate_of = None
     if quote is not None and not honeypot:
-        duplicate_of = _open_report_on_same_span(revision.article_id, quote, replacement)
+        duplicate_of = _open_report_on_same_span(
+            data["id"], revision.article_id, quote, replacement
+        )
 
     suggestion = Suggestion(
         id=data["id"],

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from feedback.demo import seed_demo
 from feedback.extensions import db
 from feedback.models import Suggestion
 from tests.conftest import empty_all_tables, make_test_app
+from tests.servers import serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -66,18 +65,13 @@ def live_server(databases, tmp_path_factory):
     instance = tmp_path_factory.mktemp("live-instance")
     os.environ["FEEDBACK_INSTANCE_PATH"] = str(instance)
     app = make_test_app(databases.make("live"), instance)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
     with app.app_context():
         db.create_all()
-        seeded = seed_demo([url])
-        site_key = seeded.site.public_key
-        db.session.remove()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveServer(url=url, site_key=site_key, app=app)
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve_in_thread(app) as url:
+        with app.app_context():
+            site_key = seed_demo([url]).site.public_key
+            db.session.remove()
+        yield LiveServer(url=url, site_key=site_key, app=app)
     with app.app_context():
         empty_all_tables()
         db.engine.dispose()

@@ -1,0 +1,70 @@
+"""`feedback demo`: seeds once, serves the demo article with the snippet tag, safe to rerun."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from feedback.demo import DEMO_EDITOR_EMAIL, DEMO_EDITOR_PASSWORD, seed_demo
+from feedback.extensions import db
+from feedback.models import Membership, Role, Site, User
+
+FEEDBACK = str(Path(sys.executable).parent / "feedback")
+
+
+def test_seeding_twice_keeps_one_of_each(app):
+    seed_demo(["http://127.0.0.1:5000"])
+    seed_demo(["http://127.0.0.1:5000", "http://localhost:5000"])
+    assert db.session.scalar(select(func.count()).select_from(Site)) == 1
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Membership)) == 1
+    site = db.session.scalar(select(Site))
+    assert site.allowed_origins == ["http://127.0.0.1:5000", "http://localhost:5000"]
+    editor = db.session.scalar(select(User))
+    assert editor.email == DEMO_EDITOR_EMAIL
+    assert editor.check_password(DEMO_EDITOR_PASSWORD)
+    assert db.session.scalar(select(Membership)).role is Role.OWNER
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run_demo_once(instance: Path) -> tuple[str, str]:
+    """Start the demo, fetch its article page, stop it; returns (page, printed output)."""
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FEEDBACK_")}
+    env["FEEDBACK_INSTANCE_PATH"] = str(instance)
+    process = subprocess.Popen([FEEDBACK, "demo", "--port", str(port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        page = ""
+        for _ in range(120):  # up to a minute for the first migration
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.5)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    return page, output
+
+
+def test_demo_serves_the_article_and_can_run_twice(tmp_path):
+    for _ in range(2):
+        page, output = _run_demo_once(tmp_path)
+        assert 'data-site="demo"' in page, output
+        assert "/static/js/feedback.js" in page
+        assert f"{DEMO_EDITOR_EMAIL} / {DEMO_EDITOR_PASSWORD}" in output
+    assert (tmp_path / "feedback.sqlite3").exists()
