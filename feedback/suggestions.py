@@ -137,13 +137,15 @@ def _existing_for_replay(suggestion_id: uuid.UUID, digest: str) -> Suggestion | 
     return existing
 
 
-def submit_suggestion(data: dict, raw_body: dict, client: ClientInfo) -> tuple[Suggestion, bool]:
-    """Store a reader's report (validated ``data``) once; return it and whether it is new.
+def submit_suggestion(
+    site: Site, data: dict, raw_body: dict, client: ClientInfo
+) -> tuple[Suggestion, bool]:
+    """Store a reader's report (validated ``data``, for ``site``) once; return it and
+    whether it is new.
 
     Replaying the same body with the same id returns the stored report; the same
     id with another body raises Conflict. Commits.
     """
-    site = find_site(data["site"])
     if client.origin is not None and not site.allows_origin(client.origin):
         raise Forbidden(f"Origin {client.origin} may not send reports for this site.")
 

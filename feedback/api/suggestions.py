@@ -103,7 +103,7 @@ class SuggestionCollection(MethodView):
             user_agent=request.headers.get("User-Agent"),
             client_hash=client_ip_hash(),
         )
-        suggestion, created = suggestions.submit_suggestion(data, g.json_body, client)
+        suggestion, created = suggestions.submit_suggestion(g.site, data, g.json_body, client)
         body = represent(suggestion)
         headers = {"Location": body["links"]["self"]}
         return body, (201 if created else 200), headers
