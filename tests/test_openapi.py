@@ -8,6 +8,17 @@ from hypothesis import strategies as st
 from tests.conftest import suggestion_body
 
 PATH = "/api/v1/suggestions"
+BODY_FIELDS = (
+    "id",
+    "site",
+    "kind",
+    "article",
+    "quote",
+    "replacement",
+    "comment",
+    "reporter",
+    "website",
+)
 
 
 def resolve(spec: dict, schema: dict) -> dict:
@@ -37,17 +48,7 @@ def test_openapi_document_is_served(client):
     }
     body = resolve(spec, post["requestBody"]["content"]["application/json"]["schema"])
     assert set(body["required"]) == {"id", "site", "article"}
-    assert set(body["properties"]) == {
-        "id",
-        "site",
-        "kind",
-        "article",
-        "quote",
-        "replacement",
-        "comment",
-        "reporter",
-        "website",
-    }
+    assert set(body["properties"]) == set(BODY_FIELDS)
     assert resolve(spec, body["properties"]["kind"])["enum"] == [
         "typo",
         "factual",
@@ -84,15 +85,7 @@ json_values = st.recursive(
 @given(
     field=st.sampled_from(
         [
-            "id",
-            "site",
-            "kind",
-            "article",
-            "quote",
-            "replacement",
-            "comment",
-            "reporter",
-            "website",
+            *BODY_FIELDS,
             "article.url",
             "article.text",
             "quote.exact",
