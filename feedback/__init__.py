@@ -56,6 +56,21 @@ def _tune_sqlite(app: Flask) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _init_mail(app: Flask) -> None:
+    """The task queue, the unsubscribe and notification settings pages, the dev mailbox."""
+    from feedback.editor_notifications import blp as notification_settings_blp
+    from feedback.tasks import init_tasks
+    from feedback.unsubscribe import blp as unsubscribe_blp
+
+    init_tasks(app)
+    app.register_blueprint(unsubscribe_blp)
+    app.register_blueprint(notification_settings_blp)
+    if app.config["DEMO"] or app.config["DEV_MAILBOX"]:
+        from feedback.devmail import blp as devmail_blp
+
+        app.register_blueprint(devmail_blp)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the application; the only place an app is made."""
     app = FeedbackFlask(
@@ -82,8 +97,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     from feedback import models  # noqa: F401 - registers the tables
     from feedback.api import init_api
+    from feedback.export_views import blp as exports_blp
     from feedback.public import blp as public_blp
+    from feedback.public.corrections import blp as corrections_blp
 
     init_api(app)
     app.register_blueprint(public_blp)
+    _init_mail(app)
+    app.register_blueprint(corrections_blp)
+    app.register_blueprint(exports_blp)
     return app

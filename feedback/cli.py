@@ -127,6 +127,95 @@ def editor_add(email: str, site_key: str, role: str, name: str, password_stdin: 
     click.echo(f"{email} is {role} of {member_site.name}")
 
 
+@cli.group()
+def article():
+    """Article texts, as a CMS would push them (PUT /api/v1/articles does the same)."""
+
+
+def _site_by_key(site_key: str) -> Site:
+    found = db.session.scalar(select(Site).where(Site.public_key == site_key))
+    if found is None:
+        raise click.BadParameter(f"no site has the key {site_key!r}", param_hint="SITE_KEY")
+    return found
+
+
+@article.command("push")
+@click.argument("site_key")
+@click.argument("url")
+@click.option("--title", default="", help="The article's title.")
+@click.option("--text-file", type=click.File("r", encoding="utf-8"), default="-")
+def article_push(site_key: str, url: str, title: str, text_file):
+    """Store the article's text (from stdin by default) and re-anchor its open reports."""
+    from feedback import revisions
+    from feedback.errors import OperationError
+    from feedback.origins import normalise_article_url
+
+    try:
+        canonical = normalise_article_url(url)
+        stored = revisions.store_article_text(
+            _site_by_key(site_key), canonical, title, text_file.read()
+        )
+    except (ValueError, OperationError) as error:
+        raise click.ClickException(str(getattr(error, "message", error))) from error
+    db.session.commit()
+    number = stored.revision.number
+    click.echo(f"revision {number}" + ("" if stored.created else " (text known already)"))
+    if revisions.reanchor_soon(stored.revision.article_id):
+        click.echo("re-anchoring the open reports")
+
+
+@article.command("text")
+@click.argument("site_key")
+@click.argument("url")
+def article_text(site_key: str, url: str):
+    """Print the newest stored text of an article."""
+    from feedback import revisions
+    from feedback.models import Article
+    from feedback.origins import normalise_article_url
+
+    try:
+        canonical = normalise_article_url(url)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="URL") from error
+    found = db.session.scalar(
+        select(Article).filter_by(site_id=_site_by_key(site_key).id, url=canonical)
+    )
+    newest = revisions.newest_revision(found.id) if found is not None else None
+    if newest is None:
+        raise click.ClickException("no text is stored for this article")
+    click.echo(newest.text)
+
+
+@cli.command("export")
+@click.argument("site_key")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonld", "csv"]),
+    default="jsonld",
+    show_default=True,
+    help="W3C Web Annotation JSON-LD, or CSV.",
+)
+@click.option(
+    "--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="Default: stdout."
+)
+def export_reports(site_key: str, output_format: str, output):
+    """Export a site's reports (all but spam; nothing about the readers)."""
+    import json
+
+    from feedback import export
+
+    chosen = _site_by_key(site_key)
+    if output_format == "csv":
+        for line in export.csv_lines(export.site_reports(chosen)):
+            output.write(line)
+        return
+    base = current_app.config["BASE_URL"] or "http://localhost"
+    collection = export.annotation_collection(chosen, export.collection_id(base, chosen))
+    json.dump(collection, output, ensure_ascii=False, indent=2)
+    output.write("\n")
+
+
 @cli.command("demo", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -136,7 +225,16 @@ def demo(host: str, port: int):
 
     from feedback.demo import DEMO_EDITOR_PASSWORD, seed_demo
 
-    app = create_app({"DEMO": True, "BASE_URL": f"http://{host}:{port}"})
+    # Mail is kept for the dev mailbox and the queue runs in-process, so a report's
+    # notice shows at /dev/mail/ the moment it is sent, with no worker or SMTP server.
+    app = create_app(
+        {
+            "DEMO": True,
+            "BASE_URL": f"http://{host}:{port}",
+            "MAIL_CAPTURE": True,
+            "HUEY_IMMEDIATE": True,
+        }
+    )
     with app.app_context():
         upgrade()
         origins = {f"http://127.0.0.1:{port}", f"http://localhost:{port}", f"http://{host}:{port}"}
@@ -144,8 +242,24 @@ def demo(host: str, port: int):
         click.echo(f"Demo article:  http://{host}:{port}/")
         click.echo(f"Editor queue:  http://{host}:{port}/editor/")
         click.echo(f"Sign in as:    {seeded.editor.email} / {DEMO_EDITOR_PASSWORD}")
+        click.echo(f"Mail sent:     http://{host}:{port}/dev/mail/")
         click.echo(f"Database:      {app.config['SQLALCHEMY_DATABASE_URI']}")
     app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@cli.command("worker", with_appcontext=False)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--worker-type", type=click.Choice(["thread", "process"]), default="thread", show_default=True
+)
+def worker(workers: int, worker_type: str):
+    """Run the task queue consumer: sends mail, builds digests, sweeps the outbox."""
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    if app.config["HUEY_IMMEDIATE"]:
+        raise click.ClickException("HUEY_IMMEDIATE is on: tasks run in the web process already")
+    huey = app.extensions["huey"]
+    click.echo(f"feedback worker: {workers} {worker_type}(s) on {type(huey.storage).__name__}")
+    huey.create_consumer(workers=workers, worker_type=worker_type, periodic=True).run()
 
 
 def main() -> None:

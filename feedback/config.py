@@ -42,6 +42,25 @@ DEFAULTS: dict[str, object] = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "Reader corrections <corrections@localhost>",
+    # Keep mail in the outbox (shown at /dev/mail) instead of sending it; the demo sets it.
+    "MAIL_CAPTURE": False,
+    # Serve the dev mailbox page at /dev/mail (always on in the demo).
+    "DEV_MAILBOX": False,
+    # At most one instant notice per member and site in this many minutes.
+    "INSTANT_THROTTLE_MINUTES": 5,
+    # Failed sends are retried after 60 s, 120 s, 240 s … (at most an hour apart).
+    "OUTBOX_MAX_ATTEMPTS": 8,
+    "OUTBOX_RETRY_BASE_SECONDS": 60,
+    "OUTBOX_RETRY_MAX_SECONDS": 3600,
+    # A worker that claimed mail and died releases it after this long.
+    "OUTBOX_CLAIM_SECONDS": 300,
+    "OUTBOX_BATCH_SIZE": 50,
+    "UNSUBSCRIBE_MAX_AGE_DAYS": 90,
+    # Task queue: SQLite file in the instance folder unless REDIS_URL is set; immediate
+    # runs every task in-process at once. Unset (None): immediate in the demo and tests.
+    "HUEY_NAME": "feedback",
+    "HUEY_SQLITE_PATH": "",
+    "HUEY_IMMEDIATE": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": True,
@@ -67,6 +86,8 @@ def load_settings(app, overrides: dict | None) -> None:
         # The demo and tests run on plain http://127.0.0.1.
         config["SESSION_COOKIE_SECURE"] = False
 
+    if config["HUEY_IMMEDIATE"] is None:
+        config["HUEY_IMMEDIATE"] = bool(config["DEMO"] or config["TESTING"])
     url = config["DATABASE_URL"] or f"sqlite:///{app.instance_path}/feedback.sqlite3"
     config["SQLALCHEMY_DATABASE_URI"] = url
     engine_options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})

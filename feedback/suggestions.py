@@ -5,16 +5,28 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from feedback import anchoring
+from feedback import anchoring, notifications, revisions, tasks
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
 from feedback.models import Article, ArticleRevision, Site, Suggestion, SuggestionStatus
 from feedback.models.core import OPEN_STATUSES
+
+# Called before the commit of every status change, as (suggestion, old_status, *details):
+# feedback.revisions passes (new_status, note). Outbox writes happen here, in the same
+# transaction as the change; the reader's notice is one of them.
+status_change_listeners: list[Callable[..., None]] = [notifications.queue_reader_notice]
+
+
+def notify_status_changed(suggestion: Suggestion, old_status: SuggestionStatus, *details) -> None:
+    """Tell every status-change listener; call before committing the change."""
+    for listener in status_change_listeners:
+        listener(suggestion, old_status, *details)
 
 
 @dataclass(frozen=True)
@@ -209,5 +221,10 @@ def submit_suggestion(
         if existing is None:
             raise
         return existing, False
+    # Instant notices, once per report group: not for a duplicate, not for spam.
+    outbox_ids = [] if honeypot or duplicate_of else notifications.queue_new_report(suggestion)
     db.session.commit()
+    tasks.enqueue_outbox(outbox_ids)
+    # The reader's text may be a new revision: the article's open reports follow it there.
+    revisions.reanchor_soon(suggestion.article_id)
     return suggestion, True

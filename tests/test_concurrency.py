@@ -30,8 +30,10 @@ def post(url: str, body: dict) -> int:
 
 
 def test_same_report_sent_at_once_is_stored_once(app, site):
-    bodies = [suggestion_body(exact=word, replacement=word.upper())
-              for word in ("ferry", "quay", "island", "crossing")]
+    bodies = [
+        suggestion_body(exact=word, replacement=word.upper())
+        for word in ("ferry", "quay", "island", "crossing")
+    ]
     attempts = [body for body in bodies for _ in range(4)]  # each sent four times at once
     with serve_in_thread(app) as url, ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(lambda body: post(url, body), attempts))

@@ -44,8 +44,13 @@ def _run_demo_once(instance: Path) -> tuple[str, str]:
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("FEEDBACK_")}
     env["FEEDBACK_INSTANCE_PATH"] = str(instance)
-    process = subprocess.Popen([FEEDBACK, "demo", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [FEEDBACK, "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         page = ""
         for _ in range(120):  # up to a minute for the first migration

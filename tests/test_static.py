@@ -4,20 +4,20 @@ from __future__ import annotations
 
 
 def test_snippet_served_with_etag_and_short_cache(client):
-    response = client.get("/static/js/feedback.js")
-    assert response.status_code == 200
-    assert response.mimetype in {"text/javascript", "application/javascript"}
-    assert response.headers["ETag"]
-    assert "max-age=3600" in response.headers["Cache-Control"]
-    again = client.get("/static/js/feedback.js",
-                       headers={"If-None-Match": response.headers["ETag"]})
-    assert again.status_code == 304
+    with client.get("/static/js/feedback.js") as response:
+        assert response.status_code == 200
+        assert response.mimetype in {"text/javascript", "application/javascript"}
+        etag = response.headers["ETag"]
+        assert etag
+        assert "max-age=3600" in response.headers["Cache-Control"]
+    with client.get("/static/js/feedback.js", headers={"If-None-Match": etag}) as again:
+        assert again.status_code == 304
 
 
 def test_versioned_snippet_url_is_cached_for_a_year(client):
-    response = client.get("/static/js/feedback.js?v=0.1.0")
-    assert response.status_code == 200
-    assert "max-age=31536000" in response.headers["Cache-Control"]
+    with client.get("/static/js/feedback.js?v=0.1.0") as response:
+        assert response.status_code == 200
+        assert "max-age=31536000" in response.headers["Cache-Control"]
 
 
 def test_demo_page_needs_the_demo_site(client):

@@ -156,6 +156,8 @@ def _add_cors_headers(response):
 
 
 def init_api(app: Flask) -> None:
+    from feedback.api.articles import blp as articles_blp
+    from feedback.api.articles import document_security as document_articles_security
     from feedback.api.suggestions import blp as suggestions_blp
 
     app.config.setdefault("API_TITLE", "Reader corrections")
@@ -168,6 +170,10 @@ def init_api(app: Flask) -> None:
     # The API is called cross-site by the snippet and authenticated by site key and
     # Origin, not by a session cookie, so a CSRF token has nothing to protect.
     csrf.exempt(suggestions_blp)
+    # A CMS calls it server to server with the site secret as a bearer token.
+    api.register_blueprint(articles_blp)
+    document_articles_security(api)
+    csrf.exempt(articles_blp)
 
     app.before_request(_require_json_body)
     app.after_request(_add_cors_headers)

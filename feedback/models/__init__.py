@@ -9,13 +9,18 @@ from feedback.models.core import (
     SuggestionKind,
     SuggestionStatus,
 )
+from feedback.models.outbox import HeldNotice, OutboxKind, OutboxMessage, OutboxStatus
 from feedback.models.types import UTCDateTime, utcnow
 
 __all__ = [
     "Article",
     "ArticleRevision",
+    "HeldNotice",
     "Membership",
     "NotifySetting",
+    "OutboxKind",
+    "OutboxMessage",
+    "OutboxStatus",
     "Role",
     "Site",
     "Suggestion",

@@ -64,6 +64,11 @@ class Site(db.Model):
     def allows_origin(self, origin: str) -> bool:
         return origin_allowed(origin, self.allowed_origins or [])
 
+    @property
+    def corrections_public(self) -> bool:
+        """Whether the site publishes its corrections log (opt-in, in its settings)."""
+        return bool((self.settings or {}).get("corrections_public"))
+
 
 class Article(db.Model):
     """One article of a site, identified by its normalised canonical URL."""
@@ -101,6 +106,13 @@ class ArticleRevision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="revisions")
+
+
+class AnchorState(enum.StrEnum):
+    """Whether a report's span can still be found in the article's newest revision."""
+
+    ANCHORED = "anchored"
+    ORPHANED = "orphaned"  # its words are gone from the newest revision
 
 
 class SuggestionKind(enum.StrEnum):
@@ -179,12 +191,34 @@ class Suggestion(db.Model):
     client_hash: Mapped[str | None] = mapped_column(String(64))
     # SHA-256 of the request as validated, to tell a replay from a conflicting reuse of the id.
     request_digest: Mapped[str] = mapped_column(String(64))
+    # The newest revision the report was re-anchored against (feedback.revisions) and
+    # where its span stands there; empty until the article gets a newer revision than
+    # the report's own. While orphaned, start and end are empty.
+    anchor_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_revision.id", ondelete="SET NULL")
+    )
+    anchor_start: Mapped[int | None] = mapped_column(Integer)
+    anchor_end: Mapped[int | None] = mapped_column(Integer)
+    anchor_state: Mapped[AnchorState] = mapped_column(
+        string_enum(AnchorState), default=AnchorState.ANCHORED
+    )
+    # The span now reads neither as the reader saw it nor as the fix: an editor should look.
+    text_changed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when a revision was found to carry the fix (feedback.revisions).
+    fixed_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_revision.id", ondelete="SET NULL")
+    )
+    fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     site: Mapped[Site] = relationship()
     article: Mapped[Article] = relationship()
-    revision: Mapped[ArticleRevision] = relationship()
+    revision: Mapped[ArticleRevision] = relationship(foreign_keys=[revision_id])
+    anchor_revision: Mapped[ArticleRevision | None] = relationship(
+        foreign_keys=[anchor_revision_id]
+    )
+    fixed_revision: Mapped[ArticleRevision | None] = relationship(foreign_keys=[fixed_revision_id])
     duplicate_of: Mapped[Suggestion | None] = relationship(
         remote_side=[id], back_populates="duplicates"
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 03:27:31.904478
+Create Date: 2026-11-25 05:40:16.228734
 
 """
 from alembic import op
@@ -64,6 +64,36 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('user_id', 'site_id')
     )
+    op.create_table('outbox_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.Enum('instant', 'digest', 'reader', name='outboxkind', native_enum=False, length=16), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('to_address', sa.String(length=320), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('text_body', sa.Text(), nullable=False),
+    sa.Column('html_body', sa.Text(), nullable=False),
+    sa.Column('headers', sa.JSON(), nullable=False),
+    sa.Column('message_id', sa.String(length=250), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'failed', name='outboxstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_member_kind_created', ['user_id', 'site_id', 'kind', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_message_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_message_site_id'), ['site_id'], unique=False)
+        batch_op.create_index('ix_outbox_status_next_attempt', ['status', 'next_attempt_at'], unique=False)
+
     op.create_table('article_revision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('article_id', sa.Integer(), nullable=False),
@@ -98,10 +128,19 @@ def upgrade():
     sa.Column('user_agent', sa.String(length=500), nullable=True),
     sa.Column('client_hash', sa.String(length=64), nullable=True),
     sa.Column('request_digest', sa.String(length=64), nullable=False),
+    sa.Column('anchor_revision_id', sa.Integer(), nullable=True),
+    sa.Column('anchor_start', sa.Integer(), nullable=True),
+    sa.Column('anchor_end', sa.Integer(), nullable=True),
+    sa.Column('anchor_state', sa.Enum('anchored', 'orphaned', name='anchorstate', native_enum=False, length=16), nullable=False),
+    sa.Column('text_changed', sa.Boolean(), nullable=False),
+    sa.Column('fixed_revision_id', sa.Integer(), nullable=True),
+    sa.Column('fixed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['anchor_revision_id'], ['article_revision.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['article_id'], ['article.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['duplicate_of_id'], ['suggestion.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['fixed_revision_id'], ['article_revision.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['revision_id'], ['article_revision.id'], ),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
@@ -111,11 +150,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_suggestion_duplicate_of_id'), ['duplicate_of_id'], unique=False)
         batch_op.create_index('ix_suggestion_site_status_created', ['site_id', 'status', 'created_at'], unique=False)
 
+    op.create_table('held_notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('suggestion_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['suggestion_id'], ['suggestion.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('user_id', 'site_id', 'suggestion_id')
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('held_notice')
     with op.batch_alter_table('suggestion', schema=None) as batch_op:
         batch_op.drop_index('ix_suggestion_site_status_created')
         batch_op.drop_index(batch_op.f('ix_suggestion_duplicate_of_id'))
@@ -123,6 +175,13 @@ def downgrade():
 
     op.drop_table('suggestion')
     op.drop_table('article_revision')
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_status_next_attempt')
+        batch_op.drop_index(batch_op.f('ix_outbox_message_site_id'))
+        batch_op.drop_index(batch_op.f('ix_outbox_message_created_at'))
+        batch_op.drop_index('ix_outbox_member_kind_created')
+
+    op.drop_table('outbox_message')
     op.drop_table('membership')
     op.drop_table('article')
     op.drop_table('user_account')

@@ -1,0 +1,61 @@
+"""Editors' downloads of a site's reports: /editor/sites/<id>/export.jsonld and .csv."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, request, stream_with_context
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from feedback import export
+from feedback.extensions import db
+from feedback.models import Membership, Site
+
+blp = Blueprint("exports", __name__, url_prefix="/editor/sites/<int:site_id>")
+
+
+def _member_site(site_id: int) -> Site:
+    """The site, if the signed-in user is a member of it; any other site is a 404."""
+    membership = db.session.scalar(
+        select(Membership).filter_by(user_id=current_user.id, site_id=site_id)
+    )
+    if membership is None:
+        abort(404)
+    return membership.site
+
+
+def _download_name(site: Site, extension: str) -> str:
+    return f"reports-{site.public_key}.{extension}"
+
+
+@blp.get("/export.jsonld")
+@login_required
+def export_jsonld(site_id: int):
+    """The site's reports as a W3C Web Annotation collection."""
+    site = _member_site(site_id)
+    base = current_app.config["BASE_URL"] or request.host_url
+    collection = export.annotation_collection(site, export.collection_id(base, site))
+    response = Response(
+        json.dumps(collection, ensure_ascii=False, indent=2),
+        mimetype="application/ld+json",
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{_download_name(site, "jsonld")}"'
+    )
+    return response
+
+
+@blp.get("/export.csv")
+@login_required
+def export_csv(site_id: int):
+    """The site's reports as CSV, one row each."""
+    site = _member_site(site_id)
+    response = Response(
+        stream_with_context(export.csv_lines(export.site_reports(site))),
+        mimetype="text/csv",
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{_download_name(site, "csv")}"'
+    )
+    return response

@@ -1,0 +1,131 @@
+"""The public corrections log of a site (opt-in): an HTML page and an Atom feed.
+
+Each entry names the article, the old and the new wording and the date of the fix;
+nothing about the reader who reported it (not even the report's id, which would open
+the reader's comment through the API).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, render_template, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from feedback.extensions import db
+from feedback.models import Site, Suggestion, SuggestionStatus
+
+blp = Blueprint("corrections", __name__, url_prefix="/sites/<public_key>")
+
+PAGE_ENTRIES = 200
+FEED_ENTRIES = 50
+# Characters of article text shown either side of a correction.
+SHOWN_CONTEXT = 40
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One published correction."""
+
+    entry_id: str
+    article_url: str
+    article_title: str
+    before: str  # article text just before the corrected words
+    old: str
+    new: str
+    after: str
+    fixed_at: datetime
+
+
+def _new_wording(report: Suggestion) -> str | None:
+    """What the words read after the fix: from the revision that carried it when one
+    did, else the reader's suggestion that an editor marked as made."""
+    revision = report.fixed_revision
+    if (
+        revision is not None
+        and report.anchor_revision_id == revision.id
+        and report.anchor_start is not None
+    ):
+        return revision.text[report.anchor_start : report.anchor_end]
+    return report.replacement
+
+
+def published_corrections(site: Site, limit: int) -> list[Correction]:
+    """The site's fixed reports of a span, newest fix first, one per group of duplicates."""
+    fixed_on = func.coalesce(Suggestion.fixed_at, Suggestion.updated_at)
+    reports = db.session.scalars(
+        select(Suggestion)
+        .where(
+            Suggestion.site_id == site.id,
+            Suggestion.status == SuggestionStatus.FIXED,
+            Suggestion.exact.is_not(None),
+            Suggestion.duplicate_of_id.is_(None),
+            Suggestion.honeypot.is_(False),
+        )
+        .options(selectinload(Suggestion.article), selectinload(Suggestion.fixed_revision))
+        .order_by(fixed_on.desc(), Suggestion.id)
+        .limit(limit)
+    )
+    corrections = []
+    for report in reports:
+        new = _new_wording(report)
+        if new is None:
+            continue
+        corrections.append(
+            Correction(
+                # Stable, and not the report's own id (see the module docstring).
+                entry_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{site.id}/{report.id}')}",
+                article_url=report.article.url,
+                article_title=report.article.title or report.article.url,
+                before=(report.prefix or "")[-SHOWN_CONTEXT:],
+                old=report.exact,
+                new=new,
+                after=(report.suffix or "")[:SHOWN_CONTEXT],
+                fixed_at=report.fixed_at or report.updated_at,
+            )
+        )
+    return corrections
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _published_site(public_key: str) -> Site:
+    site = db.session.scalar(select(Site).where(Site.public_key == public_key))
+    if site is None or not site.corrections_public:
+        abort(404)
+    return site
+
+
+@blp.get("/corrections")
+def corrections_page(public_key: str):
+    """The corrections log as a page."""
+    site = _published_site(public_key)
+    return render_template(
+        "public/corrections.html",
+        site=site,
+        corrections=published_corrections(site, PAGE_ENTRIES),
+        feed_url=url_for(".corrections_feed", public_key=public_key, _external=True),
+    )
+
+
+@blp.get("/corrections.atom")
+def corrections_feed(public_key: str):
+    """The corrections log as an Atom feed (RFC 4287)."""
+    site = _published_site(public_key)
+    corrections = published_corrections(site, FEED_ENTRIES)
+    updated = max((c.fixed_at for c in corrections), default=site.created_at)
+    body = render_template(
+        "public/corrections.atom.xml",
+        site=site,
+        corrections=corrections,
+        updated=rfc3339(updated),
+        rfc3339=rfc3339,
+        feed_url=url_for(".corrections_feed", public_key=public_key, _external=True),
+        page_url=url_for(".corrections_page", public_key=public_key, _external=True),
+    )
+    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}

@@ -1,0 +1,253 @@
+"""Operations on new article revisions: storing them, re-anchoring the open reports of
+an article, and noticing when a revision carries a reader's fix."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from feedback import anchoring
+from feedback.errors import Invalid
+from feedback.extensions import db
+from feedback.models import Article, ArticleRevision, Site, Suggestion, SuggestionStatus, utcnow
+from feedback.models.core import OPEN_STATUSES, AnchorState
+
+
+def fix_note(revision: ArticleRevision) -> str:
+    """What the audit trail says when a revision carried the fix."""
+    return f"fixed in revision {revision.number}"
+
+
+@dataclass(frozen=True)
+class StoredText:
+    revision: ArticleRevision
+    created: bool
+
+
+def store_article_text(site: Site, url: str, title: str, text: str) -> StoredText:
+    """Store ``text`` (normalised here) as the article's newest revision unless that
+    text is known already; does not commit."""
+    from feedback.suggestions import record_revision  # the spine's upsert, shared with reports
+
+    normalised = anchoring.normalise(text)
+    if not normalised:
+        raise Invalid.field("text", "Must not be blank.")
+    known = db.session.scalar(
+        select(func.count())
+        .select_from(ArticleRevision)
+        .join(Article)
+        .where(
+            Article.site_id == site.id,
+            Article.url == url,
+            ArticleRevision.sha256 == anchoring.text_sha256(normalised),
+        )
+    )
+    revision = record_revision(site, url, title.strip(), normalised)
+    return StoredText(revision=revision, created=not known)
+
+
+def newest_revision(article_id: int) -> ArticleRevision | None:
+    return db.session.scalar(
+        select(ArticleRevision)
+        .where(ArticleRevision.article_id == article_id)
+        .order_by(ArticleRevision.number.desc())
+        .limit(1)
+    )
+
+
+def _open_quoted_reports(article_id: int):
+    return select(Suggestion).where(
+        Suggestion.article_id == article_id,
+        Suggestion.status.in_(OPEN_STATUSES),
+        Suggestion.exact.is_not(None),
+    )
+
+
+def needs_reanchoring(article_id: int) -> bool:
+    """Whether an open report of the article was last placed in an older revision."""
+    newest = newest_revision(article_id)
+    if newest is None:
+        return False
+    behind = _open_quoted_reports(article_id).where(
+        func.coalesce(Suggestion.anchor_revision_id, Suggestion.revision_id) != newest.id
+    )
+    return bool(db.session.scalar(select(behind.exists())))
+
+
+def reanchor_soon(article_id: int) -> bool:
+    """After a commit: queue the re-anchoring of the article's open reports when one
+    stands in an older revision; return whether it was queued."""
+    needed = needs_reanchoring(article_id)
+    # End this session's read before the task runs: an in-process queue (tests, the
+    # demo) runs it at once on another session, which SQLite would keep waiting.
+    db.session.commit()
+    if needed:
+        from feedback.tasks import reanchor_article_task
+
+        try:
+            reanchor_article_task(article_id)
+        except Exception:
+            # Stored is stored: the periodic sweep (articles_behind) catches up.
+            current_app.logger.exception("could not queue re-anchoring of article %s", article_id)
+    return needed
+
+
+def articles_behind(limit: int = 100) -> list[int]:
+    """Articles with an open report last placed in an older revision than their newest
+    (a queue that was down, a worker that died): for the periodic sweep."""
+    newest = (
+        select(
+            ArticleRevision.article_id.label("article_id"),
+            func.max(ArticleRevision.number).label("number"),
+        )
+        .group_by(ArticleRevision.article_id)
+        .subquery()
+    )
+    placed_in = func.coalesce(Suggestion.anchor_revision_id, Suggestion.revision_id)
+    query = (
+        select(Suggestion.article_id)
+        .join(ArticleRevision, ArticleRevision.id == placed_in)
+        .join(newest, newest.c.article_id == Suggestion.article_id)
+        .where(
+            Suggestion.status.in_(OPEN_STATUSES),
+            Suggestion.exact.is_not(None),
+            ArticleRevision.number < newest.c.number,
+        )
+        .distinct()
+        .order_by(Suggestion.article_id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def current_anchor(suggestion: Suggestion) -> tuple[ArticleRevision, int | None, int | None]:
+    """The revision a report was last placed in and its span there (None while orphaned)."""
+    if suggestion.anchor_revision_id is not None:
+        return suggestion.anchor_revision, suggestion.anchor_start, suggestion.anchor_end
+    return suggestion.revision, suggestion.start, suggestion.end
+
+
+def current_wording(suggestion: Suggestion) -> str | None:
+    """The words now standing at the report's span (None while orphaned)."""
+    revision, start, end = current_anchor(suggestion)
+    if start is None or end is None:
+        return None
+    return revision.text[start:end]
+
+
+def mark_fixed_by_revision(suggestion: Suggestion, revision: ArticleRevision) -> None:
+    """Move a report to fixed because ``revision`` carries its fix; does not commit.
+
+    The status-change listeners (the reader's notice among them) hear of it with the
+    audit note ``fix_note(revision)``.
+    """
+    from feedback import suggestions
+
+    old_status = suggestion.status
+    suggestion.status = SuggestionStatus.FIXED
+    suggestion.fixed_revision_id = revision.id
+    suggestion.fixed_at = utcnow()
+    suggestions.notify_status_changed(
+        suggestion, old_status, SuggestionStatus.FIXED, fix_note(revision)
+    )
+
+
+@dataclass(frozen=True)
+class ReanchorSummary:
+    """How many open reports ended up in each state (see anchoring.AnchorOutcome)."""
+
+    revision_number: int | None
+    outcomes: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+
+def reanchor_article(article_id: int) -> ReanchorSummary:
+    """Carry every open report of the article into its newest revision; commits.
+
+    Safe to run again or at the same time as another run: each report is placed
+    from wherever it last stood, and on PostgreSQL the rows are locked while placed.
+    """
+    newest = newest_revision(article_id)
+    if newest is None:
+        return ReanchorSummary(None, {})
+    query = _open_quoted_reports(article_id).where(
+        or_(
+            Suggestion.anchor_revision_id.is_(None),
+            Suggestion.anchor_revision_id != newest.id,
+        ),
+        Suggestion.revision_id != newest.id,
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Suggestion)
+    reports = db.session.scalars(query.order_by(Suggestion.created_at, Suggestion.id)).all()
+
+    texts: dict[int, str] = {}
+    maps: dict[int, anchoring.PositionMap] = {}
+    outcomes: Counter[str] = Counter()
+
+    def text_of(revision_id: int) -> str:
+        if revision_id not in texts:
+            texts[revision_id] = db.session.get(ArticleRevision, revision_id).text
+        return texts[revision_id]
+
+    def map_from(revision_id: int) -> anchoring.PositionMap:
+        if revision_id not in maps:
+            maps[revision_id] = anchoring.PositionMap(text_of(revision_id), newest.text)
+        return maps[revision_id]
+
+    for report in reports:
+        outcome = _reanchor_report(report, newest, text_of, map_from)
+        outcomes[outcome] += 1
+    db.session.commit()
+    if outcomes[anchoring.AnchorOutcome.FIXED]:
+        _send_notices_soon()
+    current_app.logger.info(
+        "re-anchored %d reports of article %s in revision %s: %s",
+        len(reports),
+        article_id,
+        newest.number,
+        dict(outcomes),
+    )
+    return ReanchorSummary(newest.number, dict(outcomes))
+
+
+def _send_notices_soon() -> None:
+    """The listeners wrote readers' notices to the outbox; have them sent now rather
+    than at the next sweep."""
+    from feedback import tasks
+
+    try:
+        tasks.tasks().send_outbox()
+    except Exception:
+        current_app.logger.exception("could not queue readers' notices; the sweep sends them")
+
+
+def _reanchor_report(report: Suggestion, newest: ArticleRevision, text_of, map_from) -> str:
+    if report.anchor_revision_id is not None and report.anchor_start is not None:
+        base_id, start, end = report.anchor_revision_id, report.anchor_start, report.anchor_end
+    else:
+        # Never moved, or orphaned: look again for the words the reader saw.
+        base_id, start, end = report.revision_id, report.start, report.end
+    quote = anchoring.quote_at(text_of(base_id), start, end)
+    found = anchoring.reanchor(newest.text, quote, report.replacement, map_from(base_id)(start))
+
+    report.anchor_revision_id = newest.id
+    if found.outcome is anchoring.AnchorOutcome.ORPHANED:
+        report.anchor_state = AnchorState.ORPHANED
+        report.anchor_start = report.anchor_end = None
+        return found.outcome.value
+    report.anchor_state = AnchorState.ANCHORED
+    report.anchor_start, report.anchor_end = found.start, found.end
+    if found.outcome is anchoring.AnchorOutcome.FIXED:
+        mark_fixed_by_revision(report, newest)
+    else:
+        # Against the reader's words, not the last revision's: a revert clears the flag.
+        wording = newest.text[found.start : found.end]
+        report.text_changed = not anchoring.same_wording(wording, report.exact)
+    return found.outcome.value

@@ -1,0 +1,217 @@
+"""The notification settings page, the dev mailbox, and `feedback worker`."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from flask import g
+from sqlalchemy import select
+
+from feedback import create_app
+from feedback.extensions import db
+from feedback.models import NotifySetting, OutboxMessage, Role, Site, User
+from tests.conftest import suggestion_body
+from tests.mail.conftest import add_member
+
+
+def sign_in(client, user: User) -> None:
+    # Requests in these tests share the test's app context, where Flask-Login keeps the
+    # user it loaded last; forget it so the next request reads the session again.
+    g.pop("_login_user", None)
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def app_config(app_config) -> dict:
+    return {**app_config, "WTF_CSRF_ENABLED": False, "DEV_MAILBOX": True}
+
+
+def test_settings_page_needs_sign_in(client):
+    assert client.get("/editor/notifications").status_code == 401
+    assert client.post("/editor/notifications").status_code == 401
+
+
+def test_member_changes_own_settings_per_site(site, other_site, client):
+    member = add_member(site, "ann@example.com")
+    elsewhere = add_member(other_site, "ann@example.com")
+    bob = add_member(site, "bob@example.com")
+    sign_in(client, member.user)
+    page = client.get("/editor/notifications")
+    assert page.status_code == 200
+    assert "The Example News" in page.text
+    assert "The Other Paper" in page.text
+    assert "New members of" not in page.text  # editors do not set the site default
+
+    answer = client.post("/editor/notifications", data={
+        "timezone": "Europe/Berlin",
+        f"notify-{site.id}": "daily", f"hour-{site.id}": "7",
+        f"notify-{other_site.id}": "bogus",
+        f"default-{site.id}": "off",
+    })  # fmt: skip
+    assert answer.status_code == 302
+    for row in (member, elsewhere, bob):
+        db.session.refresh(row)
+    assert (member.notify, member.digest_hour) == (NotifySetting.DAILY, 7)
+    assert member.user.timezone == "Europe/Berlin"
+    assert elsewhere.notify is NotifySetting.INSTANT
+    assert bob.notify is NotifySetting.INSTANT
+    db.session.refresh(site)
+    assert "default_notify" not in site.settings
+
+
+def test_owner_sets_the_site_default(site, client):
+    owner = add_member(site, "owner@example.com", role=Role.OWNER)
+    sign_in(client, owner.user)
+    assert "New members of" in client.get("/editor/notifications").text
+    client.post("/editor/notifications", data={f"default-{site.id}": "hourly"})
+    db.session.refresh(site)
+    assert site.settings["default_notify"] == "hourly"
+
+
+def test_default_for_new_members_starts_as_instant(site):
+    from feedback.notifications import default_notify
+
+    assert default_notify(site) is NotifySetting.INSTANT
+    site.settings = {"default_notify": "daily"}
+    assert default_notify(site) is NotifySetting.DAILY
+
+
+def test_dev_mailbox_lists_and_shows_mail(site, post_suggestion, client, inbox):
+    add_member(site, "ann@example.com")
+    assert post_suggestion(suggestion_body(comment="<b>bold</b>")).status_code == 201
+    listing = client.get("/dev/mail/")
+    assert listing.status_code == 200
+    assert "New typo report on" in listing.text
+    row_id = db.session.scalar(select(OutboxMessage.id))
+    shown = client.get(f"/dev/mail/{row_id}")
+    assert "&lt;b&gt;bold&lt;/b&gt;" in shown.text
+    assert "<b>bold" not in shown.text
+    html = client.get(f"/dev/mail/{row_id}/html")
+    assert "sandbox" in html.headers["Content-Security-Policy"]
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html.text
+
+
+def test_dev_mailbox_is_off_unless_asked(test_database, tmp_path):
+    from tests.conftest import make_test_app
+
+    plain = make_test_app(test_database, tmp_path, DEV_MAILBOX=False)
+    assert plain.test_client().get("/dev/mail/").status_code == 404
+
+
+def test_demo_captures_mail_for_the_dev_mailbox(test_database, tmp_path, monkeypatch):
+    """The demo's settings: mail is kept, not sent, and shows at once."""
+    monkeypatch.setenv("FEEDBACK_INSTANCE_PATH", str(tmp_path / "demo"))
+    demo = create_app({"DEMO": True, "MAIL_CAPTURE": True, "MAIL_SERVER": "127.0.0.1",
+                       "MAIL_PORT": 1, **test_database.app_config()})  # fmt: skip
+    with demo.app_context():
+        db.create_all()
+        try:
+            site = Site(name="Demo", public_key="example-key", allowed_origins=[], settings={})
+            site.rotate_secret()
+            db.session.add(site)
+            db.session.commit()
+            add_member(site, "demo@example.com", role=Role.OWNER)
+            client = demo.test_client()
+            assert client.post("/api/v1/suggestions", json=suggestion_body()).status_code == 201
+            listing = client.get("/dev/mail/")
+            assert "New typo report on" in listing.text
+            assert ">sent<" in listing.text
+        finally:
+            db.session.remove()
+            from tests.conftest import empty_all_tables
+
+            empty_all_tables()
+            db.engine.dispose()
+
+
+def test_worker_refuses_immediate_mode(run_cli):
+    result = run_cli("worker")
+    assert result.exit_code != 0
+    assert "HUEY_IMMEDIATE" in result.output
+
+
+@pytest.mark.parametrize("storage", ["sqlite", "redis"])
+def test_a_queue_consumer_sends_what_submit_enqueued(
+    test_database, tmp_path, monkeypatch, smtp, storage
+):
+    """Not immediate: submit only enqueues on the task queue; a consumer sends."""
+    from tests.conftest import empty_all_tables, make_test_app
+
+    monkeypatch.setenv("FEEDBACK_INSTANCE_PATH", str(tmp_path / "queued"))
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/0"} if storage == "redis" else {}
+    queued = make_test_app(test_database, tmp_path, HUEY_IMMEDIATE=False,
+                           HUEY_NAME=f"feedback-test-{secrets.token_hex(6)}",
+                           MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, **redis)  # fmt: skip
+    huey = queued.extensions["huey"]
+    assert type(huey).__name__ == {"sqlite": "SqliteHuey", "redis": "RedisHuey"}[storage]
+    with queued.app_context():
+        db.create_all()
+        try:
+            site = Site(name="Queued", public_key="example-key", allowed_origins=[], settings={})
+            site.rotate_secret()
+            db.session.add(site)
+            db.session.commit()
+            add_member(site, "ann@example.com")
+            answer = queued.test_client().post("/api/v1/suggestions", json=suggestion_body())
+            assert answer.status_code == 201
+            assert smtp.inbox.messages == []
+            assert huey.pending_count() == 1
+            # A consumer is another process: this test's session must not hold SQLite's lock.
+            db.session.remove()
+            huey.execute(huey.dequeue())  # what one consumer worker does
+            assert len(smtp.inbox.messages) == 1
+        finally:
+            huey.storage.flush_all()  # only this queue's own keys
+            db.session.remove()
+            empty_all_tables()
+            db.engine.dispose()
+
+
+def test_new_members_start_with_the_site_default(site, run_cli):
+    from feedback.models import Membership
+
+    assert run_cli("editor", "add", "first@example.com", "--site", "example-key",
+                   "--password-stdin", input="long-password\n").exit_code == 0  # fmt: skip
+    site.settings = {"default_notify": "daily"}
+    db.session.commit()
+    assert run_cli("editor", "add", "second@example.com", "--site", "example-key",
+                   "--password-stdin", input="long-password\n").exit_code == 0  # fmt: skip
+    settings = dict(
+        db.session.execute(select(User.email, Membership.notify).join(Membership.user)).all()
+    )
+    assert settings == {
+        "first@example.com": NotifySetting.INSTANT,
+        "second@example.com": NotifySetting.DAILY,
+    }
+
+
+def test_owners_see_failed_mail_and_send_it_again(app, site, client, post_suggestion, smtp):
+    from feedback import mailer
+    from feedback.models import OutboxStatus
+
+    owner = add_member(site, "owner@example.com", role=Role.OWNER)
+    editor = add_member(site, "ed@example.com")
+    smtp.stop()
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1
+    assert post_suggestion(suggestion_body()).status_code == 201
+    failed = db.session.scalars(select(OutboxMessage)).all()
+    assert {row.status for row in failed} == {OutboxStatus.FAILED}
+    assert mailer.deliver().sent == 0
+
+    sign_in(client, editor.user)
+    page = client.get("/editor/notifications")
+    assert page.status_code == 200, page.text
+    assert "could not be sent" not in page.text
+    assert client.post(f"/editor/notifications/failed/{failed[0].id}/retry").status_code == 404
+
+    smtp.start()
+    sign_in(client, owner.user)
+    page = client.get("/editor/notifications").text
+    assert "could not be sent" in page
+    assert "ConnectionRefusedError" in page
+    for row in failed:
+        client.post(f"/editor/notifications/failed/{row.id}/retry")
+    assert len(smtp.inbox.messages) == 2

@@ -1,0 +1,78 @@
+"""Reader notices: a thank-you when the report is fixed, only with the reader's consent."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from feedback import mailer, revisions, suggestions
+from feedback.extensions import db
+from feedback.models import OutboxMessage, Suggestion, SuggestionStatus
+from tests.conftest import suggestion_body
+
+
+def post_report(post_suggestion, notify: bool, **reporter) -> Suggestion:
+    reporter = {"name": "Rita Reader", "email": "rita@example.net", "notify": notify, **reporter}
+    body = suggestion_body(reporter=reporter)
+    assert post_suggestion(body).status_code == 201
+    return db.session.get(Suggestion, uuid.UUID(body["id"]))
+
+
+def change_status(report: Suggestion, status: SuggestionStatus) -> None:
+    """What an editor's operation does: change, tell the listeners, commit, send."""
+    old = report.status
+    report.status = status
+    suggestions.notify_status_changed(report, old, status, "by an editor")
+    db.session.commit()
+    mailer.deliver()
+
+
+def fix_report(post_suggestion, notify: bool) -> Suggestion:
+    report = post_report(post_suggestion, notify)
+    change_status(report, SuggestionStatus.FIXED)
+    return report
+
+
+def test_fixed_report_thanks_a_consenting_reader(site, post_suggestion, inbox):
+    report = fix_report(post_suggestion, notify=True)
+    [mail] = inbox.messages
+    assert mail["X-Envelope-To"] == "rita@example.net"
+    assert mail["To"] == "Rita Reader <rita@example.net>"
+    assert mail["Subject"] == (
+        "[The Example News] Thank you: your correction to “Harbour ferry returns” was made"
+    )
+    text = mail.get_body(("plain",)).get_content()
+    assert text.startswith("Dear Rita Reader,")
+    assert "https://news.example.com/2026/ferry-returns" in text
+    # Fixed again after a reopen: still one thank-you.
+    change_status(report, SuggestionStatus.NEW)
+    change_status(report, SuggestionStatus.FIXED)
+    assert len(inbox.messages) == 1
+
+
+def test_no_consent_no_mail(site, post_suggestion, inbox):
+    fix_report(post_suggestion, notify=False)
+    assert inbox.messages == []
+
+
+def test_rejection_is_told_only_when_the_site_wants(site, post_suggestion, inbox):
+    report = post_report(post_suggestion, notify=True)
+    change_status(report, SuggestionStatus.REJECTED)
+    assert inbox.messages == []
+    site.settings = {"notify_readers_on_reject": True}
+    db.session.commit()
+    change_status(report, SuggestionStatus.NEW)
+    change_status(report, SuggestionStatus.REJECTED)
+    [mail] = inbox.messages
+    assert mail["Subject"] == "[The Example News] About your report on “Harbour ferry returns”"
+
+
+def test_a_revision_carrying_the_fix_thanks_the_reader(site, post_suggestion, inbox):
+    report = post_report(post_suggestion, notify=True)
+    newest = revisions.newest_revision(report.article_id)
+    revisions.mark_fixed_by_revision(report, newest)
+    db.session.commit()
+    mailer.deliver()
+    assert len(inbox.messages) == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
