@@ -240,7 +240,6 @@ def demo(host: str, port: int):
         origins = {f"http://127.0.0.1:{port}", f"http://localhost:{port}", f"http://{host}:{port}"}
         seeded = seed_demo(sorted(origins))
         click.echo(f"Demo article:  http://{host}:{port}/")
-        click.echo(f"Editor queue:  http://{host}:{port}/editor/")
         click.echo(f"Sign in as:    {seeded.editor.email} / {DEMO_EDITOR_PASSWORD}")
         click.echo(f"Mail sent:     http://{host}:{port}/dev/mail/")
         click.echo(f"Database:      {app.config['SQLALCHEMY_DATABASE_URI']}")
