@@ -22,6 +22,11 @@ class NotFound(OperationError):
     code = "not_found"
 
 
+class Unauthorized(OperationError):
+    status = 401
+    code = "unauthorized"
+
+
 class Forbidden(OperationError):
     status = 403
     code = "forbidden"

@@ -32,10 +32,17 @@ class ArticleUrl(fields.String):
             raise ValidationError(f"Not a valid article URL: {error}.") from error
 
 
-class ArticleIn(Schema):
+class ArticlePutIn(Schema):
+    """PUT /api/v1/articles: a CMS pushes an article's current text."""
+
     url = ArticleUrl(required=True)
     title = fields.String(load_default="", validate=validate.Length(max=500))
     text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_ARTICLE_CHARS))
+
+
+class ArticleIn(ArticlePutIn):
+    """The article inside a reader's report: also the hash of the text the reader saw."""
+
     sha256 = fields.String(
         load_default=None,
         validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="Not a hex SHA-256."),
@@ -95,6 +102,22 @@ class SuggestionIn(Schema):
         load_default="",
         validate=validate.Length(max=500),
         metadata={"description": "Honeypot: people leave it empty."},
+    )
+
+
+class RevisionOut(Schema):
+    number = fields.Integer()
+    sha256 = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class ArticlePutOut(Schema):
+    url = fields.String()
+    title = fields.String()
+    revision = fields.Nested(RevisionOut)
+    created = fields.Boolean(metadata={"description": "Whether this text is a new revision."})
+    reanchoring = fields.String(
+        metadata={"description": "`scheduled` when open reports are being re-anchored."}
     )
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from feedback import revisions
-from feedback.errors import OperationError
+from feedback.errors import Unauthorized
 from feedback.extensions import db
 from feedback.models import Site
-from feedback.schemas import MAX_ARTICLE_CHARS, ArticleUrl, ErrorOut
+from feedback.schemas import ArticlePutIn, ArticlePutOut, ErrorOut
 
 blp = Blueprint(
     "api_articles",
@@ -20,35 +19,6 @@ blp = Blueprint(
     url_prefix="/api/v1/articles",
     description="Article texts pushed by a site's CMS; each new text is a new revision.",
 )
-
-
-class Unauthorized(OperationError):
-    status = 401
-    code = "unauthorized"
-
-
-class ArticlePutIn(Schema):
-    """PUT /api/v1/articles."""
-
-    url = ArticleUrl(required=True)
-    title = fields.String(load_default="", validate=validate.Length(max=500))
-    text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_ARTICLE_CHARS))
-
-
-class RevisionOut(Schema):
-    number = fields.Integer()
-    sha256 = fields.String()
-    created_at = fields.AwareDateTime()
-
-
-class ArticlePutOut(Schema):
-    url = fields.String()
-    title = fields.String()
-    revision = fields.Nested(RevisionOut)
-    created = fields.Boolean(metadata={"description": "Whether this text is a new revision."})
-    reanchoring = fields.String(
-        metadata={"description": "`scheduled` when open reports are being re-anchored."}
-    )
 
 
 def site_from_bearer() -> Site:
