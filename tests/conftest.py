@@ -33,6 +33,19 @@ def test_database(databases) -> TestDatabase:
     return databases.make("main")
 
 
+# Every app made for a test, so their connection pools can be closed at the end of the run.
+_made_apps: list = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_connection_pools():
+    yield
+    for made in _made_apps:
+        with made.app_context():
+            db.engine.dispose()
+    _made_apps.clear()
+
+
 def make_test_app(database: TestDatabase, instance_path, **overrides):
     config = {
         "TESTING": True,
@@ -44,7 +57,9 @@ def make_test_app(database: TestDatabase, instance_path, **overrides):
         **database.app_config(),
         **overrides,
     }
-    return create_app(config)
+    application = create_app(config)
+    _made_apps.append(application)
+    return application
 
 
 def empty_all_tables() -> None:
