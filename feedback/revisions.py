@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -12,8 +13,11 @@ from sqlalchemy import func, or_, select
 from feedback import anchoring
 from feedback.errors import Invalid
 from feedback.extensions import db
-from feedback.models import Article, ArticleRevision, Site, Suggestion, SuggestionStatus, utcnow
+from feedback.models import ArticleRevision, Site, Suggestion, SuggestionStatus, utcnow
 from feedback.models.core import OPEN_STATUSES, AnchorState
+
+if TYPE_CHECKING:  # suggestions imports this module at load time
+    from feedback.suggestions import StoredText
 
 
 def fix_note(revision: ArticleRevision) -> str:
@@ -21,32 +25,15 @@ def fix_note(revision: ArticleRevision) -> str:
     return f"fixed in revision {revision.number}"
 
 
-@dataclass(frozen=True)
-class StoredText:
-    revision: ArticleRevision
-    created: bool
-
-
 def store_article_text(site: Site, url: str, title: str, text: str) -> StoredText:
     """Store ``text`` (normalised here) as the article's newest revision unless that
     text is known already; does not commit."""
-    from feedback.suggestions import record_revision  # the spine's upsert, shared with reports
+    from feedback import suggestions  # the spine's upsert, shared with reports
 
     normalised = anchoring.normalise(text)
     if not normalised:
         raise Invalid.field("text", "Must not be blank.")
-    known = db.session.scalar(
-        select(func.count())
-        .select_from(ArticleRevision)
-        .join(Article)
-        .where(
-            Article.site_id == site.id,
-            Article.url == url,
-            ArticleRevision.sha256 == anchoring.text_sha256(normalised),
-        )
-    )
-    revision = record_revision(site, url, title.strip(), normalised)
-    return StoredText(revision=revision, created=not known)
+    return suggestions.record_revision(site, url, title.strip(), normalised)
 
 
 def newest_revision(article_id: int) -> ArticleRevision | None:

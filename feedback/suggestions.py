@@ -67,7 +67,13 @@ def _get_or_create(model, lookup: dict, defaults: dict):
     return row
 
 
-def record_revision(site: Site, url: str, title: str, text: str) -> ArticleRevision:
+@dataclass(frozen=True)
+class StoredText:
+    revision: ArticleRevision
+    created: bool  # False when the article already had this text
+
+
+def record_revision(site: Site, url: str, title: str, text: str) -> StoredText:
     """Upsert the article and the revision holding this (normalised) text."""
     article = _get_or_create(Article, {"site_id": site.id, "url": url}, {"title": title})
     if title and article.title != title:
@@ -78,7 +84,7 @@ def record_revision(site: Site, url: str, title: str, text: str) -> ArticleRevis
             select(ArticleRevision).filter_by(article_id=article.id, sha256=digest)
         )
         if revision is not None:
-            return revision
+            return StoredText(revision, created=False)
         number = 1 + (
             db.session.scalar(
                 select(func.max(ArticleRevision.number)).where(
@@ -93,7 +99,7 @@ def record_revision(site: Site, url: str, title: str, text: str) -> ArticleRevis
                     article_id=article.id, number=number, text=text, sha256=digest
                 )
                 db.session.add(revision)
-            return revision
+            return StoredText(revision, created=True)
         except IntegrityError:
             continue  # another request stored a revision at the same moment; look again
     raise Conflict("The article changed too often at once; try again.")
@@ -181,7 +187,7 @@ def submit_suggestion(
     reporter = data["reporter"] or {}
     honeypot = bool(data["website"].strip())
 
-    revision = record_revision(site, article_in["url"], article_in["title"].strip(), text)
+    revision = record_revision(site, article_in["url"], article_in["title"].strip(), text).revision
     duplicate_of = None
     if quote is not None and not honeypot:
         duplicate_of = _open_report_on_same_span(

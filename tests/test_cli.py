@@ -120,15 +120,15 @@ def _environment(tmp_path, **extra) -> dict:
     return env
 
 
-def test_refuses_to_start_without_secret_key(tmp_path):
-    result = subprocess.run(
-        [FEEDBACK, "site", "list"],
-        capture_output=True,
-        text=True,
-        env=_environment(tmp_path),
-        timeout=60,
-        check=False,
+def run_feedback(env: dict, *args: str, timeout: int = 60) -> subprocess.CompletedProcess:
+    """Run the installed `feedback` command as a user would."""
+    return subprocess.run(
+        [FEEDBACK, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
     )
+
+
+def test_refuses_to_start_without_secret_key(tmp_path):
+    result = run_feedback(_environment(tmp_path), "site", "list")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "FEEDBACK_SECRET_KEY is not set" in result.stderr
@@ -140,25 +140,9 @@ def test_db_upgrade_then_commands_work(tmp_path):
         FEEDBACK_SECRET_KEY="s3cret-for-test",
         FEEDBACK_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
     )
-    upgrade = subprocess.run(
-        [FEEDBACK, "db", "upgrade"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    upgrade = run_feedback(env, "db", "upgrade", timeout=120)
     assert upgrade.returncode == 0, upgrade.stderr
-    added = subprocess.run(
-        [FEEDBACK, "site", "add", "Gazette", "--origin", "https://g.example"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    added = run_feedback(env, "site", "add", "Gazette", "--origin", "https://g.example")
     assert added.returncode == 0, added.stderr
-    listed = subprocess.run(
-        [FEEDBACK, "site", "list"], capture_output=True, text=True, env=env, timeout=60, check=False
-    )
+    listed = run_feedback(env, "site", "list")
     assert "\tGazette\thttps://g.example" in listed.stdout
