@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback.config import ConfigurationError, load_settings
 from feedback.extensions import csrf, db, limiter, login_manager, mail, migrate
+from feedback.security import init_security
 
 __all__ = ["ConfigurationError", "create_app"]
 __version__ = "0.1.0"
@@ -97,11 +98,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     from feedback import models  # noqa: F401 - registers the tables
     from feedback.api import init_api
+    from feedback.editor import init_editor
     from feedback.export_views import blp as exports_blp
     from feedback.public import blp as public_blp
     from feedback.public.corrections import blp as corrections_blp
 
     init_api(app)
+    init_security(app)
+    init_editor(app)
     app.register_blueprint(public_blp)
     _init_mail(app)
     app.register_blueprint(corrections_blp)

@@ -61,7 +61,18 @@ DEFAULTS: dict[str, object] = {
     "HUEY_NAME": "feedback",
     "HUEY_SQLITE_PATH": "",
     "HUEY_IMMEDIATE": None,
+    # Failed sign-ins allowed before the form refuses for a while (Flask-Limiter strings).
+    "SIGNIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+    "SIGNIN_LIMIT_PER_CLIENT": "20 per 15 minutes",
+    # Password-link mails one client, or one address, may ask for.
+    "PASSWORD_MAIL_LIMIT": "5 per hour",
+    "PASSWORD_LINK_MAX_AGE_MINUTES": 60,
+    # Rows per page of the editors' queue.
+    "QUEUE_PAGE_SIZE": 50,
     "SESSION_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": True,
 }
@@ -85,6 +96,7 @@ def load_settings(app, overrides: dict | None) -> None:
     if config["DEMO"] or config["TESTING"]:
         # The demo and tests run on plain http://127.0.0.1.
         config["SESSION_COOKIE_SECURE"] = False
+        config["REMEMBER_COOKIE_SECURE"] = False
 
     if config["HUEY_IMMEDIATE"] is None:
         config["HUEY_IMMEDIATE"] = bool(config["DEMO"] or config["TESTING"])

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from feedback import anchoring
+from feedback import anchoring, workflow
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.models import ArticleRevision, Site, Suggestion, SuggestionStatus, utcnow
@@ -131,15 +131,11 @@ def mark_fixed_by_revision(suggestion: Suggestion, revision: ArticleRevision) ->
     The status-change listeners (the reader's notice among them) hear of it with the
     audit note ``fix_note(revision)``.
     """
-    from feedback import suggestions
-
     old_status = suggestion.status
     suggestion.status = SuggestionStatus.FIXED
     suggestion.fixed_revision_id = revision.id
     suggestion.fixed_at = utcnow()
-    suggestions.notify_status_changed(
-        suggestion, old_status, SuggestionStatus.FIXED, fix_note(revision)
-    )
+    workflow.record_status_change(suggestion, old_status, None, fix_note(revision))
 
 
 @dataclass(frozen=True)
@@ -193,7 +189,7 @@ def reanchor_article(article_id: int) -> ReanchorSummary:
         outcomes[outcome] += 1
     db.session.commit()
     if outcomes[anchoring.AnchorOutcome.FIXED]:
-        _send_notices_soon()
+        workflow.send_notices_soon()
     current_app.logger.info(
         "re-anchored %d reports of article %s in revision %s: %s",
         len(reports),
@@ -202,17 +198,6 @@ def reanchor_article(article_id: int) -> ReanchorSummary:
         dict(outcomes),
     )
     return ReanchorSummary(newest.number, dict(outcomes))
-
-
-def _send_notices_soon() -> None:
-    """The listeners wrote readers' notices to the outbox; have them sent now rather
-    than at the next sweep."""
-    from feedback import tasks
-
-    try:
-        tasks.tasks().send_outbox()
-    except Exception:
-        current_app.logger.exception("could not queue readers' notices; the sweep sends them")
 
 
 def _reanchor_report(report: Suggestion, newest: ArticleRevision, text_of, map_from) -> str:

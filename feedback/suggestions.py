@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from feedback import anchoring, notifications, revisions, tasks
+from feedback import anchoring, notifications, revisions, tasks, workflow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
 from feedback.models import Article, ArticleRevision, Site, Suggestion, SuggestionStatus
@@ -227,6 +227,8 @@ def submit_suggestion(
         if existing is None:
             raise
         return existing, False
+    if duplicate_of is not None:
+        workflow.count_new_duplicate(duplicate_of.id)
     # Instant notices, once per report group: not for a duplicate, not for spam.
     outbox_ids = [] if honeypot or duplicate_of else notifications.queue_new_report(suggestion)
     db.session.commit()

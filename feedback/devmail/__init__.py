@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from feedback.extensions import db
 from feedback.models import OutboxMessage
+from feedback.security import allow_inline_styles
 
 blp = Blueprint("devmail", __name__, url_prefix="/dev/mail")
 
@@ -21,6 +22,7 @@ def inbox():
 
 
 @blp.get("/<int:message_id>")
+@allow_inline_styles
 def show(message_id: int):
     message = db.session.get(OutboxMessage, message_id) or abort(404)
     return render_template("devmail/message.html", message=message)
@@ -32,7 +34,8 @@ def html_body(message_id: int):
     message = db.session.get(OutboxMessage, message_id) or abort(404)
     response = make_response(message.html_body)
     response.headers["Content-Security-Policy"] = (
-        "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
     )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"  # shown in the message page only
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     return response

@@ -1,6 +1,7 @@
 """The data model. Each module holds one area; importing this package registers all."""
 
 from feedback.models.accounts import Membership, NotifySetting, Role, User
+from feedback.models.audit import AuditAction, AuditEvent, EditorNote
 from feedback.models.core import (
     Article,
     ArticleRevision,
@@ -15,6 +16,9 @@ from feedback.models.types import UTCDateTime, utcnow
 __all__ = [
     "Article",
     "ArticleRevision",
+    "AuditAction",
+    "AuditEvent",
+    "EditorNote",
     "HeldNotice",
     "Membership",
     "NotifySetting",

@@ -23,6 +23,13 @@ class Role(enum.StrEnum):
     EDITOR = "editor"  # triage
     VIEWER = "viewer"  # read only
 
+    def includes(self, other: Role) -> bool:
+        """Whether this role may do everything ``other`` may."""
+        return _ROLE_RANK[self] >= _ROLE_RANK[other]
+
+
+_ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.OWNER: 2}
+
 
 class NotifySetting(enum.StrEnum):
     INSTANT = "instant"
@@ -57,6 +64,10 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         self.password_hash = _password_hasher.hash(password)
 
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
     def check_password(self, password: str) -> bool:
         try:
             return _password_hasher.verify(self.password_hash, password)
@@ -84,6 +95,14 @@ class Membership(db.Model):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     site: Mapped[Site] = relationship()
+
+    @property
+    def can_triage(self) -> bool:
+        return self.role.includes(Role.EDITOR)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
 
 
 @login_manager.user_loader

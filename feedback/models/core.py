@@ -7,6 +7,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from feedback.extensions import db
 from feedback.models.types import UTCDateTime, string_enum, utcnow
 from feedback.origins import origin_allowed
+
+if TYPE_CHECKING:
+    from feedback.models.accounts import User
 
 
 class Site(db.Model):
@@ -158,6 +162,16 @@ class Suggestion(db.Model):
     __table_args__ = (
         Index("ix_suggestion_site_status_created", "site_id", "status", "created_at"),
         Index("ix_suggestion_article_status", "article_id", "status"),
+        # The queue's keyset orders: newest/oldest and most reported, group heads only.
+        Index("ix_suggestion_queue_created", "site_id", "duplicate_of_id", "created_at", "id"),
+        Index(
+            "ix_suggestion_queue_reports",
+            "site_id",
+            "duplicate_of_id",
+            "report_count",
+            "created_at",
+            "id",
+        ),
     )
 
     # Made by the client, so a retried POST is recognised (idempotency key).
@@ -209,6 +223,14 @@ class Suggestion(db.Model):
         ForeignKey("article_revision.id", ondelete="SET NULL")
     )
     fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # On a group's first report: how many readers reported it (itself and its duplicates).
+    # Kept here rather than counted so the queue can sort by it on an index.
+    report_count: Mapped[int] = mapped_column(Integer, default=1)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    # When an editor first did something with the report (for the stats page).
+    first_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -222,7 +244,10 @@ class Suggestion(db.Model):
     duplicate_of: Mapped[Suggestion | None] = relationship(
         remote_side=[id], back_populates="duplicates"
     )
-    duplicates: Mapped[list[Suggestion]] = relationship(back_populates="duplicate_of")
+    duplicates: Mapped[list[Suggestion]] = relationship(
+        back_populates="duplicate_of", order_by="Suggestion.created_at"
+    )
+    assignee: Mapped[User | None] = relationship()
 
     @property
     def has_quote(self) -> bool:

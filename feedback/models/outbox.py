@@ -17,6 +17,7 @@ class OutboxKind(enum.StrEnum):
     INSTANT = "instant"  # a member hears of a new report at once
     DIGEST = "digest"  # a member's hourly or daily summary
     READER = "reader"  # a reader hears what became of their report
+    ACCOUNT = "account"  # a member's password link (forgotten password, invitation)
 
 
 class OutboxStatus(enum.StrEnum):

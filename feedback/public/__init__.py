@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from feedback.extensions import db
 from feedback.models import Site
+from feedback.security import allow_inline_styles
 
 blp = Blueprint("public", __name__)
 
@@ -14,6 +15,7 @@ DEMO_SITE_KEY = "demo"
 
 
 @blp.get("/")
+@allow_inline_styles  # the snippet styles its own shadow DOM with a <style> element
 def demo_article():
     """The demo article with the snippet's script tag (only when the demo is seeded)."""
     site = db.session.scalar(select(Site).where(Site.public_key == DEMO_SITE_KEY))

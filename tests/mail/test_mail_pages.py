@@ -30,8 +30,9 @@ def app_config(app_config) -> dict:
 
 
 def test_settings_page_needs_sign_in(client):
-    assert client.get("/editor/notifications").status_code == 401
-    assert client.post("/editor/notifications").status_code == 401
+    for response in (client.get("/editor/notifications"), client.post("/editor/notifications")):
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/editor/sign-in?next=")
 
 
 def test_member_changes_own_settings_per_site(site, other_site, client):

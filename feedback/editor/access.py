@@ -1,0 +1,62 @@
+"""Who may see and do what in the editor UI; every view asks here.
+
+A site the user is not a member of does not exist for them: its pages and objects
+answer 404, never 403, so ids cannot be probed. A member whose role is too low for
+an action gets 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from feedback.extensions import db
+from feedback.models import Article, Membership, Role, Site, Suggestion
+
+
+def memberships() -> list[Membership]:
+    """The signed-in user's memberships, by site name."""
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.user_id == current_user.id)
+            .join(Site, Site.id == Membership.site_id)
+            .order_by(Site.name, Site.id)
+        )
+    )
+
+
+def membership(site_id: int) -> Membership | None:
+    return db.session.scalar(select(Membership).filter_by(user_id=current_user.id, site_id=site_id))
+
+
+def require_member(site_id: int, role: Role = Role.VIEWER) -> Membership:
+    """The user's membership of the site: 404 if none, 403 if its role is below ``role``."""
+    member = membership(site_id)
+    if member is None:
+        abort(404)
+    if not member.role.includes(role):
+        abort(403)
+    return member
+
+
+def suggestion_for(suggestion_id: str | uuid.UUID, role: Role = Role.VIEWER):
+    """A report the user may act on with ``role``, and the user's membership of its site."""
+    try:
+        key = suggestion_id if isinstance(suggestion_id, uuid.UUID) else uuid.UUID(suggestion_id)
+    except ValueError:
+        abort(404)
+    suggestion = db.session.get(Suggestion, key)
+    if suggestion is None:
+        abort(404)
+    return suggestion, require_member(suggestion.site_id, role)
+
+
+def article_for(article_id: int, role: Role = Role.VIEWER):
+    article = db.session.get(Article, article_id)
+    if article is None:
+        abort(404)
+    return article, require_member(article.site_id, role)

@@ -1,0 +1,91 @@
+"""Template helpers of the editor UI: ages, local times, quotes in context, diffs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+from flask_login import current_user
+
+from feedback.models import SuggestionStatus, utcnow
+from feedback.worddiff import word_diff
+
+CONTEXT_CHARS = 40
+
+STATUS_ACTIONS = {
+    SuggestionStatus.ACCEPTED: "Accept",
+    SuggestionStatus.FIXED: "Mark fixed",
+    SuggestionStatus.REJECTED: "Reject",
+    SuggestionStatus.SPAM: "Spam",
+    SuggestionStatus.NEW: "Reopen",
+}
+
+
+def age(moment: datetime | None) -> str:
+    """How long ago, briefly: "just now", "5 min", "3 h", "2 d", "6 wk"."""
+    if moment is None:
+        return ""
+    seconds = max(0, int((utcnow() - moment).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("wk", 7 * 86400), ("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return "just now"
+
+
+def local_time(moment: datetime | None) -> str:
+    """The moment in the signed-in user's time zone."""
+    if moment is None:
+        return ""
+    try:
+        zone = ZoneInfo(getattr(current_user, "timezone", "") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def before_context(prefix: str | None, size: int = CONTEXT_CHARS) -> str:
+    text = prefix or ""
+    return ("…" + text[-size:].lstrip()) if len(text) > size else text
+
+
+def after_context(suffix: str | None, size: int = CONTEXT_CHARS) -> str:
+    text = suffix or ""
+    return (text[:size].rstrip() + "…") if len(text) > size else text
+
+
+def _fragment_part(text: str) -> str:
+    # "-", "," and "&" separate the parts of a text directive, so they are escaped too.
+    return quote(text, safe="").replace("-", "%2D")
+
+
+def text_fragment_url(url: str, exact: str, before: str = "", after: str = "") -> str:
+    """``url`` with a text fragment (``#:~:text=``) that scrolls to and marks ``exact``."""
+    words_before = " ".join(before.split()[-3:])
+    words_after = " ".join(after.split()[:3])
+    directive = _fragment_part(" ".join(exact.split()))
+    if words_before:
+        directive = f"{_fragment_part(words_before)}-,{directive}"
+    if words_after:
+        directive = f"{directive},-{_fragment_part(words_after)}"
+    return f"{url.split('#', 1)[0]}#:~:text={directive}"
+
+
+def nav_memberships():
+    """The signed-in user's sites, for the navigation."""
+    from feedback.editor.access import memberships
+
+    return memberships() if current_user.is_authenticated else []
+
+
+def register(app: Flask) -> None:
+    app.add_template_global(nav_memberships)
+    app.add_template_filter(age)
+    app.add_template_filter(local_time)
+    app.add_template_filter(before_context)
+    app.add_template_filter(after_context)
+    app.add_template_global(word_diff)
+    app.add_template_global(STATUS_ACTIONS, "status_actions")

@@ -1,0 +1,276 @@
+"""The triage queue's query: filters from the URL, and keyset pagination.
+
+One row per report group (its first report). Pages are cut by the last row's sort
+key (``after``/``before`` cursors), never by OFFSET, so a page deep in the list costs
+what the first one does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import Select, bindparam, func, or_, select, tuple_
+from sqlalchemy.orm import selectinload
+
+from feedback.errors import Invalid
+from feedback.extensions import db
+from feedback.models import Article, Suggestion, SuggestionKind, SuggestionStatus
+from feedback.models.core import OPEN_STATUSES, AnchorState
+
+SORTS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "most": "Most reported first",
+}
+ANCHOR_FILTERS = {
+    "": "Any",
+    "orphaned": "Text gone from the article",
+    "changed": "Text changed since reported",
+}
+MAX_SEARCH_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    site: int | None = None
+    statuses: tuple[SuggestionStatus, ...] = tuple(sorted(OPEN_STATUSES))
+    kind: SuggestionKind | None = None
+    article: int | None = None
+    assignee: str = ""  # "", "me", "none" or a user id
+    min_reports: int = 1
+    q: str = ""
+    anchor: str = ""
+    sort: str = "newest"
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def args(self, **changes) -> dict[str, object]:
+        """The URL query for these filters (defaults left out), with ``changes``."""
+        current = replace(self, **{k: v for k, v in changes.items() if k in _FIELDS})
+        args: dict[str, object] = {}
+        if current.site is not None:
+            args["site"] = current.site
+        if set(current.statuses) != OPEN_STATUSES:
+            args["status"] = [status.value for status in current.statuses] or ["all"]
+        if current.kind is not None:
+            args["kind"] = current.kind.value
+        if current.article is not None:
+            args["article"] = current.article
+        for name in ("assignee", "q", "anchor"):
+            if getattr(current, name):
+                args[name] = getattr(current, name)
+        if current.min_reports > 1:
+            args["min_reports"] = current.min_reports
+        if current.sort != "newest":
+            args["sort"] = current.sort
+        args.update({k: v for k, v in changes.items() if k not in _FIELDS})
+        return args
+
+
+_FIELDS = {name for name in QueueFilters.__dataclass_fields__ if name != "errors"}
+
+
+def _positive_int(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+
+
+def parse_filters(args) -> QueueFilters:
+    """Read the filters from the query string; a bad value is named in ``errors`` and
+    left out, so the page still shows and says what it ignored."""
+    errors: dict[str, str] = {}
+    values: dict[str, object] = {}
+    for name in ("site", "article"):
+        raw = args.get(name, "")
+        if raw:
+            number = _positive_int(raw)
+            if number is None:
+                errors[name] = f"“{raw}” is not a {name} number."
+            else:
+                values[name] = number
+    statuses = args.getlist("status")
+    if statuses and statuses != ["open"]:
+        if statuses == ["all"]:
+            values["statuses"] = tuple(SuggestionStatus)
+        else:
+            try:
+                values["statuses"] = tuple(sorted({SuggestionStatus(s) for s in statuses}))
+            except ValueError:
+                errors["status"] = "Unknown status; choose from the list."
+    kind = args.get("kind", "")
+    if kind:
+        try:
+            values["kind"] = SuggestionKind(kind)
+        except ValueError:
+            errors["kind"] = "Unknown kind; choose from the list."
+    assignee = args.get("assignee", "")
+    if assignee:
+        if assignee in ("me", "none") or _positive_int(assignee) is not None:
+            values["assignee"] = assignee
+        else:
+            errors["assignee"] = "Unknown assignee."
+    min_reports = args.get("min_reports", "")
+    if min_reports:
+        number = _positive_int(min_reports)
+        if number is None:
+            errors["min_reports"] = "“Reported by at least” takes a whole number from 1."
+        else:
+            values["min_reports"] = number
+    q = args.get("q", "").strip()
+    if len(q) > MAX_SEARCH_LENGTH:
+        errors["q"] = f"Search for at most {MAX_SEARCH_LENGTH} characters."
+    elif q:
+        values["q"] = q
+    anchor = args.get("anchor", "")
+    if anchor in ANCHOR_FILTERS:
+        values["anchor"] = anchor
+    else:
+        errors["anchor"] = "Unknown text filter."
+    sort = args.get("sort", "newest")
+    if sort in SORTS:
+        values["sort"] = sort
+    else:
+        errors["sort"] = "Unknown order."
+    return QueueFilters(**values, errors=errors)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filtered(filters: QueueFilters, site_ids: list[int], user_id: int) -> Select:
+    """The group heads matching ``filters`` among the sites in ``site_ids``."""
+    query = select(Suggestion).where(Suggestion.duplicate_of_id.is_(None))
+    if filters.site is not None:
+        site_ids = [site_id for site_id in site_ids if site_id == filters.site]
+    query = query.where(Suggestion.site_id.in_(site_ids))
+    if filters.statuses:
+        query = query.where(Suggestion.status.in_(filters.statuses))
+    if filters.kind is not None:
+        query = query.where(Suggestion.kind == filters.kind)
+    if filters.article is not None:
+        query = query.where(Suggestion.article_id == filters.article)
+    if filters.assignee == "me":
+        query = query.where(Suggestion.assignee_id == user_id)
+    elif filters.assignee == "none":
+        query = query.where(Suggestion.assignee_id.is_(None))
+    elif filters.assignee:
+        query = query.where(Suggestion.assignee_id == int(filters.assignee))
+    if filters.min_reports > 1:
+        query = query.where(Suggestion.report_count >= filters.min_reports)
+    if filters.anchor == "orphaned":
+        query = query.where(Suggestion.anchor_state == AnchorState.ORPHANED)
+    else:
+        # Reports whose text is gone are listed apart (the "text gone" view).
+        query = query.where(Suggestion.anchor_state == AnchorState.ANCHORED)
+        if filters.anchor == "changed":
+            query = query.where(Suggestion.text_changed.is_(True))
+    if filters.q:
+        pattern = f"%{_escape_like(filters.q)}%"
+        titles = select(Article.id).where(Article.title.ilike(pattern, escape="\\"))
+        query = query.where(
+            or_(
+                Suggestion.exact.ilike(pattern, escape="\\"),
+                Suggestion.comment.ilike(pattern, escape="\\"),
+                Suggestion.replacement.ilike(pattern, escape="\\"),
+                Suggestion.article_id.in_(titles),
+            )
+        )
+    return query
+
+
+def _sort_columns(sort: str):
+    if sort == "most":
+        return [Suggestion.report_count, Suggestion.created_at, Suggestion.id]
+    return [Suggestion.created_at, Suggestion.id]
+
+
+def _key_of(row: Suggestion, sort: str) -> list:
+    key = [row.created_at.isoformat(), row.id.hex]
+    return [row.report_count, *key] if sort == "most" else key
+
+
+def encode_cursor(row: Suggestion, sort: str) -> str:
+    raw = json.dumps(_key_of(row, sort), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> list:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if sort == "most":
+            count, created, key = values
+            if not isinstance(count, int):
+                raise ValueError
+            return [count, datetime.fromisoformat(created), uuid.UUID(key)]
+        created, key = values
+        return [datetime.fromisoformat(created), uuid.UUID(key)]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise Invalid.field(
+            "cursor", "This page link is damaged; start from the first page."
+        ) from None
+
+
+@dataclass
+class Page:
+    rows: list[Suggestion]
+    next_cursor: str | None  # rows after the last shown
+    prev_cursor: str | None  # rows before the first shown
+
+
+def page(
+    query: Select, sort: str, size: int, after: str | None = None, before: str | None = None
+) -> Page:
+    """One page of ``query`` in ``sort`` order, after or before a cursor."""
+    columns = _sort_columns(sort)
+    descending = sort != "oldest"
+    backwards = before is not None and after is None
+    cursor = before if backwards else after
+    # Walking backwards reads the same order reversed, then turns the rows around.
+    reading_descending = descending != backwards
+    if cursor:
+        values = decode_cursor(cursor, sort)
+        key = tuple_(*columns)
+        pairs = zip(columns, values, strict=True)
+        bound = tuple_(*(bindparam(None, value, type_=column.type) for column, value in pairs))
+        query = query.where(key < bound if reading_descending else key > bound)
+    order = [column.desc() if reading_descending else column.asc() for column in columns]
+    query = query.order_by(*order).limit(size + 1)
+    query = query.options(
+        selectinload(Suggestion.article),
+        selectinload(Suggestion.assignee),
+        selectinload(Suggestion.site),
+    )
+    rows = list(db.session.scalars(query))
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+        return Page(
+            rows,
+            next_cursor=encode_cursor(rows[-1], sort) if rows else None,
+            prev_cursor=encode_cursor(rows[0], sort) if rows and more else None,
+        )
+    return Page(
+        rows,
+        next_cursor=encode_cursor(rows[-1], sort) if rows and more else None,
+        prev_cursor=encode_cursor(rows[0], sort) if rows and cursor else None,
+    )
+
+
+def count_orphaned(site_ids: list[int]) -> int:
+    """Open report groups whose text is gone from their article."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Suggestion)
+        .where(
+            Suggestion.site_id.in_(site_ids),
+            Suggestion.duplicate_of_id.is_(None),
+            Suggestion.status.in_(OPEN_STATUSES),
+            Suggestion.anchor_state == AnchorState.ORPHANED,
+        )
+    )

@@ -1,0 +1,365 @@
+"""The triage queue, one report, one article. Every route needs a signed-in member;
+``access`` decides what each may see and do."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from feedback import revisions, workflow
+from feedback.api import error_response
+from feedback.editor import access, queue
+from feedback.editor.auth import safe_next
+from feedback.editor.filters import text_fragment_url
+from feedback.errors import Invalid, NotFound, OperationError
+from feedback.extensions import db
+from feedback.models import (
+    ArticleRevision,
+    AuditEvent,
+    EditorNote,
+    Role,
+    Suggestion,
+    SuggestionKind,
+    SuggestionStatus,
+    User,
+)
+from feedback.models.core import ALLOWED_TRANSITIONS, OPEN_STATUSES
+
+blp = Blueprint("editor", __name__, url_prefix="/editor")
+
+ARTICLE_CONTEXT_CHARS = 400
+# Keys of bulk actions, and the status each moves to.
+BULK_STATUS = {
+    "accept": SuggestionStatus.ACCEPTED,
+    "reject": SuggestionStatus.REJECTED,
+    "spam": SuggestionStatus.SPAM,
+}
+
+
+@blp.before_request
+@login_required
+def _signed_in():
+    """Every page here needs a signed-in user (Flask-Login redirects the others)."""
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    )
+
+
+@blp.errorhandler(OperationError)
+def _refused(error: OperationError):
+    """An action that cannot be carried out changes nothing and says why."""
+    db.session.rollback()
+    if _wants_json():
+        return error_response(error.status, error.code, error.message, error.fields)
+    flash(error.message, "error")
+    return redirect(safe_next(request.form.get("next"), url_for(".queue")), code=303)
+
+
+def _done(message: str, default_next: str, **json_fields):
+    """Answer a successful action: JSON for the keyboard script, else back to the page."""
+    if _wants_json():
+        return jsonify({"message": message, **json_fields})
+    flash(message)
+    return redirect(safe_next(request.form.get("next"), default_next), code=303)
+
+
+# --- the queue ------------------------------------------------------------------------
+
+
+@blp.get("/", endpoint="queue")
+def queue_view():
+    members = access.memberships()
+    site_ids = [member.site_id for member in members]
+    filters = queue.parse_filters(request.args)
+    if filters.site is not None and filters.site not in site_ids:
+        abort(404)
+    query = queue.filtered(filters, site_ids, current_user.id)
+    size = int(current_app.config["QUEUE_PAGE_SIZE"])
+    try:
+        found = queue.page(
+            query, filters.sort, size, request.args.get("after"), request.args.get("before")
+        )
+    except Invalid as error:
+        filters.errors["cursor"] = error.fields["cursor"][0]
+        found = queue.page(query, filters.sort, size)
+    visible_sites = [m.site_id for m in members if filters.site in (None, m.site_id)]
+    return render_template(
+        "editor/queue.html",
+        filters=filters,
+        page=found,
+        members=members,
+        triage_sites={m.site_id for m in members if m.can_triage},
+        orphaned=queue.count_orphaned(visible_sites) if visible_sites else 0,
+        kinds=list(SuggestionKind),
+        statuses=list(SuggestionStatus),
+        sorts=queue.SORTS,
+        anchors=queue.ANCHOR_FILTERS,
+        assignees=_assignees(visible_sites),
+        bulk_actions=BULK_STATUS,
+    ), (400 if filters.errors else 200)
+
+
+def _assignees(site_ids: list[int]) -> list[User]:
+    seen: dict[int, User] = {}
+    for site_id in site_ids:
+        for user in workflow.assignable_members(site_id):
+            seen.setdefault(user.id, user)
+    return sorted(seen.values(), key=lambda user: user.display_name.lower())
+
+
+def _selected_reports(raw_ids: list[str]) -> list[Suggestion]:
+    """The reports picked for a bulk action; every one must be the user's to triage."""
+    if not raw_ids:
+        raise Invalid.field("ids", "Select at least one report.")
+    try:
+        keys = list(dict.fromkeys(uuid.UUID(raw) for raw in raw_ids))
+    except ValueError:
+        raise Invalid.field("ids", "A selected report id is not valid.") from None
+    reports = db.session.scalars(select(Suggestion).where(Suggestion.id.in_(keys))).all()
+    found = {report.id for report in reports}
+    for key in keys:
+        if key not in found:
+            raise NotFound("A selected report does not exist.", {"ids": [str(key)]})
+    for site_id in {report.site_id for report in reports}:
+        access.require_member(site_id, Role.EDITOR)
+    return list(reports)
+
+
+@blp.post("/bulk")
+def bulk():
+    """Accept, reject, mark as spam or assign every selected report at once."""
+    action = request.form.get("action", "")
+    reports = _selected_reports(request.form.getlist("ids"))
+    if action in BULK_STATUS:
+        status = BULK_STATUS[action]
+        moved = skipped = 0
+        for report in reports:
+            if workflow.group_head(report).can_move_to(status):
+                workflow.change_status(report, status, current_user)
+                moved += 1
+            else:
+                skipped += 1
+        db.session.commit()
+        workflow.send_notices_soon()
+        message = f"{moved} {'report' if moved == 1 else 'reports'} now {status.value}."
+        if skipped:
+            message += f" {skipped} left as they were: that move is not allowed from their status."
+    elif action == "assign":
+        assignee = _assignee_from_form()
+        for report in reports:
+            workflow.assign(report, assignee, current_user)
+        db.session.commit()
+        who = assignee.display_name if assignee else "nobody"
+        noun = "report" if len(reports) == 1 else "reports"
+        message = f"{len(reports)} {noun} assigned to {who}."
+    else:
+        raise Invalid.field("action", "Choose accept, reject, spam or assign.")
+    return _done(message, url_for(".queue"))
+
+
+def _assignee_from_form() -> User | None:
+    raw = request.form.get("assignee", "")
+    if raw in ("", "none"):
+        return None
+    if raw == "me":
+        return current_user._get_current_object()
+    user = db.session.get(User, int(raw)) if raw.isdigit() else None
+    if user is None:
+        raise Invalid.field("assignee", "Unknown member.")
+    return user
+
+
+# --- one report -----------------------------------------------------------------------
+
+
+def _article_window(suggestion: Suggestion):
+    """The article text around the report's span: (before, span, after, revision, live)."""
+    revision, start, end = revisions.current_anchor(suggestion)
+    live = start is not None
+    if not live:
+        # Orphaned: show where it stood in the text the reader saw.
+        revision, start, end = suggestion.revision, suggestion.start, suggestion.end
+    if start is None:
+        return None
+    text = revision.text
+    lo = max(0, start - ARTICLE_CONTEXT_CHARS)
+    hi = min(len(text), end + ARTICLE_CONTEXT_CHARS)
+    before = ("…" if lo else "") + text[lo:start]
+    after = text[end:hi] + ("…" if hi < len(text) else "")
+    return {
+        "before": before,
+        "span": text[start:end],
+        "after": after,
+        "revision": revision,
+        "live": live,
+        "url": text_fragment_url(
+            suggestion.article.url, text[start:end], text[lo:start], text[end:hi]
+        )
+        if live
+        else suggestion.article.url,
+    }
+
+
+@blp.get("/suggestions/<suggestion_id>")
+def report(suggestion_id: str):
+    suggestion, member = access.suggestion_for(suggestion_id)
+    head = workflow.group_head(suggestion)
+    group = workflow.group_members(head)
+    trail_ids = [item.id for item in group]
+    trail = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.suggestion_id.in_(trail_ids))
+        .options(selectinload(AuditEvent.user))
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    ).all()
+    notes = db.session.scalars(
+        select(EditorNote)
+        .where(EditorNote.suggestion_id == head.id)
+        .options(selectinload(EditorNote.user))
+        .order_by(EditorNote.created_at, EditorNote.id)
+    ).all()
+    others = []
+    if member.can_triage and head.is_open:
+        others = db.session.scalars(
+            select(Suggestion)
+            .where(
+                Suggestion.article_id == head.article_id,
+                Suggestion.duplicate_of_id.is_(None),
+                Suggestion.id != head.id,
+                Suggestion.status.in_(OPEN_STATUSES),
+            )
+            .order_by(Suggestion.created_at)
+            .limit(100)
+        ).all()
+    return render_template(
+        "editor/report.html",
+        suggestion=suggestion,
+        head=head,
+        group=group,
+        member=member,
+        window=_article_window(suggestion),
+        moves=sorted(ALLOWED_TRANSITIONS[head.status]),
+        assignees=workflow.assignable_members(head.site_id),
+        trail=trail,
+        notes=notes,
+        others=others,
+        current_wording=revisions.current_wording(suggestion),
+    )
+
+
+def _for_triage(suggestion_id: str) -> Suggestion:
+    suggestion, _member = access.suggestion_for(suggestion_id, Role.EDITOR)
+    return suggestion
+
+
+def _report_url(suggestion: Suggestion) -> str:
+    return url_for(".report", suggestion_id=suggestion.id)
+
+
+@blp.post("/suggestions/<suggestion_id>/status")
+def change_status(suggestion_id: str):
+    suggestion = _for_triage(suggestion_id)
+    try:
+        status = SuggestionStatus(request.form.get("status", ""))
+    except ValueError:
+        raise Invalid.field("status", "Unknown status.") from None
+    moved = workflow.change_status(suggestion, status, current_user)
+    db.session.commit()
+    workflow.send_notices_soon()
+    message = (
+        f"The report is now {status.value}."
+        if moved == 1
+        else f"The {moved} reports of the group are now {status.value}."
+    )
+    return _done(message, _report_url(suggestion), status=status.value)
+
+
+@blp.post("/suggestions/<suggestion_id>/assign")
+def assign(suggestion_id: str):
+    suggestion = _for_triage(suggestion_id)
+    assignee = _assignee_from_form()
+    workflow.assign(suggestion, assignee, current_user)
+    db.session.commit()
+    who = assignee.display_name if assignee else "nobody"
+    return _done(f"Assigned to {who}.", _report_url(suggestion))
+
+
+@blp.post("/suggestions/<suggestion_id>/notes")
+def add_note(suggestion_id: str):
+    suggestion = _for_triage(suggestion_id)
+    workflow.add_note(suggestion, request.form.get("note", ""), current_user)
+    db.session.commit()
+    return _done("Note added.", _report_url(suggestion))
+
+
+@blp.post("/suggestions/<suggestion_id>/duplicate")
+def mark_duplicate(suggestion_id: str):
+    suggestion = _for_triage(suggestion_id)
+    raw = request.form.get("of", "").strip()
+    try:
+        original = db.session.get(Suggestion, uuid.UUID(raw))
+    except ValueError:
+        original = None
+    if original is None or access.membership(original.site_id) is None:
+        raise Invalid.field("of", "No such report; pick one from the list.")
+    head = workflow.mark_duplicate(suggestion, original, current_user)
+    db.session.commit()
+    return _done("Marked as a duplicate.", _report_url(head))
+
+
+@blp.post("/suggestions/<suggestion_id>/split")
+def split(suggestion_id: str):
+    suggestion = _for_triage(suggestion_id)
+    workflow.split_off(suggestion, current_user)
+    db.session.commit()
+    return _done("Split off: it is a report of its own now.", _report_url(suggestion))
+
+
+# --- one article ----------------------------------------------------------------------
+
+
+@blp.get("/articles/<int:article_id>")
+def article(article_id: int):
+    found, member = access.article_for(article_id)
+    heads = db.session.scalars(
+        select(Suggestion)
+        .where(Suggestion.article_id == found.id, Suggestion.duplicate_of_id.is_(None))
+        .options(selectinload(Suggestion.duplicates), selectinload(Suggestion.assignee))
+    ).all()
+
+    def position(head: Suggestion):
+        _revision, start, _end = revisions.current_anchor(head)
+        return (start is None, start or 0, head.created_at)
+
+    heads = sorted(heads, key=position)
+    fixed = [head for head in heads if head.status == SuggestionStatus.FIXED and head.has_quote]
+    newest = revisions.newest_revision(found.id)
+    return render_template(
+        "editor/article.html",
+        article=found,
+        member=member,
+        heads=heads,
+        fixed=fixed,
+        newest=newest,
+        revision_count=db.session.scalar(
+            select(func.count()).where(ArticleRevision.article_id == found.id)
+        ),
+        wording=revisions.current_wording,
+    )
