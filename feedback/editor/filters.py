@@ -36,6 +36,12 @@ def age(moment: datetime | None) -> str:
     return "just now"
 
 
+def ago(moment: datetime | None) -> str:
+    """As ``age``, in a sentence: "5 min ago", "just now"."""
+    brief = age(moment)
+    return brief if brief in ("", "just now") else f"{brief} ago"
+
+
 def local_time(moment: datetime | None) -> str:
     """The moment in the signed-in user's time zone."""
     if moment is None:
@@ -84,6 +90,7 @@ def nav_memberships():
 def register(app: Flask) -> None:
     app.add_template_global(nav_memberships)
     app.add_template_filter(age)
+    app.add_template_filter(ago)
     app.add_template_filter(local_time)
     app.add_template_filter(before_context)
     app.add_template_filter(after_context)

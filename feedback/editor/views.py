@@ -41,6 +41,14 @@ from feedback.models.core import ALLOWED_TRANSITIONS, OPEN_STATUSES
 
 blp = Blueprint("editor", __name__, url_prefix="/editor")
 
+# The order the workflow buttons stand in: forward moves first, reopening last.
+MOVE_ORDER = [
+    SuggestionStatus.ACCEPTED,
+    SuggestionStatus.FIXED,
+    SuggestionStatus.REJECTED,
+    SuggestionStatus.SPAM,
+    SuggestionStatus.NEW,
+]
 ARTICLE_CONTEXT_CHARS = 400
 # Keys of bulk actions, and the status each moves to.
 BULK_STATUS = {
@@ -255,7 +263,7 @@ def report(suggestion_id: str):
         group=group,
         member=member,
         window=_article_window(suggestion),
-        moves=sorted(ALLOWED_TRANSITIONS[head.status]),
+        moves=[status for status in MOVE_ORDER if status in ALLOWED_TRANSITIONS[head.status]],
         assignees=workflow.assignable_members(head.site_id),
         trail=trail,
         notes=notes,

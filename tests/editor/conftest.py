@@ -70,6 +70,12 @@ def add_member(site: Site, role: Role, email: str, name: str = "") -> User:
 
 
 @pytest.fixture
+def app_config() -> dict:
+    # Mail stays in the outbox, where the tests look for it.
+    return {"MAIL_CAPTURE": True}
+
+
+@pytest.fixture
 def other_site(app) -> Site:
     site = Site(
         name="The Other Paper",
@@ -110,10 +116,16 @@ def editor_client(app):
 
 @pytest.fixture
 def report(post_suggestion):
-    """``report(**changes)``: post a reader's report through the API; returns it stored."""
+    """``report(**changes)``: post a reader's report through the API; returns it stored.
+    ``text`` and ``exact`` pick the article text and the quote; ``url`` and ``title``
+    name another article."""
 
-    def make(**changes) -> Suggestion:
+    def make(url: str | None = None, title: str | None = None, **changes) -> Suggestion:
         body = suggestion_body(**changes)
+        if url is not None:
+            body["article"]["url"] = url
+        if title is not None:
+            body["article"]["title"] = title
         response = post_suggestion(body)
         assert response.status_code in (200, 201), response.get_json()
         return db.session.get(Suggestion, uuid.UUID(body["id"]))
