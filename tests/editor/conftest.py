@@ -7,9 +7,12 @@ import re
 import uuid
 
 import pytest
+from argon2 import PasswordHasher
+from flask import g
+from flask.testing import FlaskClient
 
 from feedback.extensions import db
-from feedback.models import Membership, Role, Site, Suggestion, User
+from feedback.models import Membership, Role, Site, Suggestion, User, accounts
 from tests.conftest import suggestion_body
 
 PASSWORD = "correct horse battery staple"
@@ -22,10 +25,28 @@ def csrf_from(html: str) -> str:
     return found.group(1) or found.group(2)
 
 
+def _forget_cached_user() -> None:
+    # The tests hold an app context open, and requests share its ``g``, where Flask-Login
+    # caches the signed-in user and Flask-WTF the session's token: without this, one
+    # client would see another's.
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
+class _FreshUserClient(FlaskClient):
+    def open(self, *args, **kwargs):
+        _forget_cached_user()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _forget_cached_user()
+
+
 class EditorClient:
     """A test client for the editor UI that adds the session's CSRF token to each POST."""
 
     def __init__(self, client):
+        client.__class__ = _FreshUserClient
         self.client = client
         self._token: str | None = None
 
@@ -67,6 +88,12 @@ def add_member(site: Site, role: Role, email: str, name: str = "") -> User:
     db.session.add(Membership(user_id=user.id, site_id=site.id, role=role))
     db.session.commit()
     return user
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(monkeypatch):
+    # The same argon2id, with less work per hash: the tests make and check many passwords.
+    monkeypatch.setattr(accounts, "_password_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture

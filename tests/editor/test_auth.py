@@ -1,0 +1,197 @@
+"""Signing in and out, throttled failures, password links, and the headers every page sends."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from feedback.extensions import db
+from feedback.models import OutboxKind, OutboxMessage, User
+from tests.editor.conftest import PASSWORD, EditorClient, add_user
+
+
+@pytest.fixture
+def app_config() -> dict:
+    return {
+        "MAIL_CAPTURE": True,
+        "SIGNIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes",
+        "SIGNIN_LIMIT_PER_CLIENT": "5 per 15 minutes",
+        "PASSWORD_MAIL_LIMIT": "2 per hour",
+    }
+
+
+@pytest.fixture
+def ann(app) -> User:
+    return add_user("Ann@Example.com", name="Ann")
+
+
+def test_sign_in_is_case_insensitive_and_returns_to_the_page_asked_for(ann, app):
+    client = EditorClient(app.test_client())
+    response = client.post(
+        "/editor/sign-in",
+        {"email": " ANN@example.COM ", "password": PASSWORD, "next": "/editor/?kind=typo"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/editor/?kind=typo"
+    assert client.get("/editor/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/editor", "/\\evil.example", "/api/v1/x"]
+)
+def test_sign_in_never_redirects_off_the_editor(ann, app, target):
+    client = EditorClient(app.test_client())
+    response = client.post(
+        "/editor/sign-in", {"email": ann.email, "password": PASSWORD, "next": target}
+    )
+    assert response.headers["Location"] == "/editor/"
+
+
+def test_a_wrong_password_is_refused_with_a_message(ann, app):
+    client = EditorClient(app.test_client())
+    response = client.post("/editor/sign-in", {"email": ann.email, "password": "nope"})
+    assert response.status_code == 401
+    assert "Wrong email or password." in response.text
+    assert client.get("/editor/").status_code == 302
+
+
+def test_an_unknown_email_gets_the_same_answer(app):
+    client = EditorClient(app.test_client())
+    response = client.post("/editor/sign-in", {"email": "who@example.com", "password": "x"})
+    assert response.status_code == 401
+    assert "Wrong email or password." in response.text
+
+
+def test_a_deactivated_user_cannot_sign_in(ann, app):
+    ann.active = False
+    db.session.commit()
+    client = EditorClient(app.test_client())
+    assert client.sign_in(ann.email).status_code == 401
+
+
+def test_failed_sign_ins_are_throttled_per_account(ann, app):
+    attacker = EditorClient(app.test_client())
+    for _ in range(3):
+        assert (
+            attacker.post("/editor/sign-in", {"email": ann.email, "password": "x"}).status_code
+            == 401
+        )
+    blocked = attacker.post("/editor/sign-in", {"email": ann.email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many failed attempts" in blocked.text
+    # Even from another client, and even with the right password, for a while.
+    other = EditorClient(app.test_client())
+    assert other.sign_in(ann.email).status_code == 429
+
+
+def test_failed_sign_ins_are_throttled_per_client(app):
+    for number in range(3):
+        add_user(f"user{number}@example.com")
+    client = EditorClient(app.test_client())
+    for attempt in range(5):
+        email = f"user{attempt % 3}@example.com"
+        assert client.post("/editor/sign-in", {"email": email, "password": "x"}).status_code == 401
+    assert client.sign_in("user0@example.com").status_code == 429
+
+
+def test_successful_sign_ins_do_not_count(ann, app):
+    for _ in range(6):
+        client = EditorClient(app.test_client())
+        assert client.sign_in(ann.email).status_code == 302
+
+
+def test_sign_out_ends_the_session(ann, app):
+    client = EditorClient(app.test_client())
+    client.sign_in(ann.email)
+    assert client.get("/editor/").status_code == 200
+    assert client.post("/editor/sign-out").status_code == 302
+    assert client.get("/editor/").status_code == 302
+
+
+def _password_link(user: User) -> str:
+    row = db.session.scalar(
+        select(OutboxMessage)
+        .filter_by(kind=OutboxKind.ACCOUNT, user_id=user.id)
+        .order_by(OutboxMessage.id.desc())
+    )
+    assert row is not None, "no password mail was written"
+    found = re.search(r"https?://\S+/editor/password/(\S+)", row.text_body)
+    return "/editor/password/" + found.group(1)
+
+
+def test_forgot_password_mails_a_link_that_works_once(ann, app):
+    client = EditorClient(app.test_client())
+    response = client.post("/editor/forgot-password", {"email": "ann@example.com"})
+    assert "a link to set a new password is on its way" in response.text
+    link = _password_link(ann)
+
+    assert "For ann@example.com" in client.get(link).text
+    new_password = "a brand new passphrase"
+    short = client.post(link, {"password": "short", "confirm": "short"})
+    assert short.status_code == 422
+    assert "at least 10 characters" in short.text
+    differ = client.post(link, {"password": new_password, "confirm": new_password + "!"})
+    assert differ.status_code == 422
+    done = client.post(link, {"password": new_password, "confirm": new_password})
+    assert done.status_code == 302
+    assert client.get("/editor/").status_code == 200  # signed in by the link
+
+    fresh = EditorClient(app.test_client())
+    assert fresh.sign_in(ann.email, new_password).status_code == 302
+    # Used once, the link is dead.
+    again = fresh.client.get(link)
+    assert again.status_code == 400
+    assert "not valid any more" in again.text
+
+
+def test_forgot_password_answers_alike_for_unknown_addresses(app):
+    client = EditorClient(app.test_client())
+    response = client.post("/editor/forgot-password", {"email": "nobody@example.com"})
+    assert response.status_code == 200
+    assert "a link to set a new password is on its way" in response.text
+    assert db.session.scalar(select(OutboxMessage)) is None
+
+
+def test_a_tampered_or_expired_link_is_refused(ann, app):
+    client = EditorClient(app.test_client())
+    client.post("/editor/forgot-password", {"email": ann.email})
+    link = _password_link(ann)
+    assert client.get(link[:-3] + "abc").status_code == 400
+    app.config["PASSWORD_LINK_MAX_AGE_MINUTES"] = -1
+    assert client.get(link).status_code == 400
+    refused = client.post(link, {"password": "x" * 12, "confirm": "x" * 12})
+    assert refused.status_code == 400
+    assert ann.check_password(PASSWORD)
+
+
+def test_password_mails_are_limited(ann, app):
+    client = EditorClient(app.test_client())
+    for _ in range(2):
+        assert client.post("/editor/forgot-password", {"email": ann.email}).status_code == 200
+    assert client.post("/editor/forgot-password", {"email": ann.email}).status_code == 429
+
+
+def test_pages_send_a_strict_content_security_policy(ann, app):
+    client = EditorClient(app.test_client())
+    client.sign_in(ann.email)
+    for path in ("/editor/sign-in", "/editor/"):
+        headers = client.client.get(path).headers
+        policy = dict(
+            part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";")
+        )
+        assert policy["script-src"] == "'self'"
+        assert policy["style-src"] == "'self'"
+        assert policy["frame-ancestors"] == "'none'"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_session_cookie_is_http_only_and_same_site(ann, app):
+    client = EditorClient(app.test_client())
+    response = client.sign_in(ann.email)
+    cookie = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
