@@ -223,7 +223,7 @@ def demo(host: str, port: int):
     """Run the demo: SQLite in the instance folder, a demo site, article and editor."""
     from flask_migrate import upgrade
 
-    from feedback.demo import DEMO_EDITOR_PASSWORD, seed_demo
+    from feedback.demo import DEMO_EDITOR_PASSWORD, seed_demo, seed_demo_reports
 
     # Mail is kept for the dev mailbox and the queue runs in-process, so a report's
     # notice shows at /dev/mail/ the moment it is sent, with no worker or SMTP server.
@@ -239,7 +239,9 @@ def demo(host: str, port: int):
         upgrade()
         origins = {f"http://127.0.0.1:{port}", f"http://localhost:{port}", f"http://{host}:{port}"}
         seeded = seed_demo(sorted(origins))
+        seed_demo_reports(seeded.site, f"http://{host}:{port}")
         click.echo(f"Demo article:  http://{host}:{port}/")
+        click.echo(f"Editor queue:  http://{host}:{port}/editor/")
         click.echo(f"Sign in as:    {seeded.editor.email} / {DEMO_EDITOR_PASSWORD}")
         click.echo(f"Mail sent:     http://{host}:{port}/dev/mail/")
         click.echo(f"Database:      {app.config['SQLALCHEMY_DATABASE_URI']}")

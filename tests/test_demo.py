@@ -73,3 +73,17 @@ def test_demo_serves_the_article_and_can_run_twice(tmp_path):
         assert "/static/js/feedback.js" in page
         assert f"{DEMO_EDITOR_EMAIL} / {DEMO_EDITOR_PASSWORD}" in output
     assert (tmp_path / "feedback.sqlite3").exists()
+
+
+def test_demo_reports_are_seeded_once_and_grouped(app):
+    from feedback.demo import DEMO_REPORTS, seed_demo_reports
+    from feedback.models import Suggestion
+
+    site = seed_demo(["http://127.0.0.1:5000"]).site
+    assert seed_demo_reports(site, "http://127.0.0.1:5000") == len(DEMO_REPORTS)
+    assert seed_demo_reports(site, "http://127.0.0.1:5000") == 0
+    rows = db.session.scalars(select(Suggestion)).all()
+    assert len(rows) == len(DEMO_REPORTS)
+    groups = {row.duplicate_of_id or row.id for row in rows}
+    assert len(groups) == len(DEMO_REPORTS) - 1  # two readers sent "then" → "than"
+    assert {row.exact for row in rows} >= {"then", "it's workshop", "the the", "1968", None}
