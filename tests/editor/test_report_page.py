@@ -1,0 +1,74 @@
+"""One report's page and one article's page: context, diff, reporter, links, groups."""
+
+from __future__ import annotations
+
+from feedback.extensions import db
+from feedback.models import SuggestionStatus, utcnow
+
+
+def test_report_page_shows_the_span_in_its_article_and_the_diff(users, editor_client, report):
+    made = report(comment="Comparative, so 'than'.")
+    page = editor_client(users["viewer"]).get(f"/editor/suggestions/{made.id}").text
+    assert "a minute faster <mark>then</mark> the timetable promises." in page
+    assert '<span class="diff"><del>then</del><ins>than</ins></span>' in page
+    assert "Comparative, so &#39;than&#39;." in page
+    assert (
+        'href="https://news.example.com/2026/ferry-returns'
+        '#:~:text=a%20minute%20faster-,then,-the%20timetable%20promises."' in page
+    )
+
+
+def test_reporter_email_only_for_members_who_triage(users, editor_client, report):
+    made = report(reporter={"name": "Ann Reader", "email": "ann@example.org", "notify": True})
+    for role, shown in (("viewer", False), ("editor", True), ("owner", True)):
+        page = editor_client(users[role]).get(f"/editor/suggestions/{made.id}").text
+        assert "Ann Reader" in page
+        assert ("ann@example.org" in page) is shown, role
+
+
+def test_viewers_get_no_triage_forms(users, editor_client, report):
+    made = report()
+    viewer_page = editor_client(users["viewer"]).get(f"/editor/suggestions/{made.id}").text
+    editor_page = editor_client(users["editor"]).get(f"/editor/suggestions/{made.id}").text
+    for form in ("/status", "/assign", "/notes"):
+        assert f'action="/editor/suggestions/{made.id}{form}"' not in viewer_page
+        assert f'action="/editor/suggestions/{made.id}{form}"' in editor_page
+
+
+def test_a_duplicate_shows_its_group_and_offers_split(users, editor_client, report):
+    first = report(reporter={"name": "First Reader"})
+    second = report(reporter={"name": "Second Reader"})
+    page = editor_client(users["editor"]).get(f"/editor/suggestions/{second.id}").text
+    assert "The same report from 2 readers" in page
+    assert "First Reader" in page and "Second Reader" in page
+    assert f'href="/editor/suggestions/{first.id}">an earlier one</a>' in page
+    assert f'action="/editor/suggestions/{second.id}/split"' in page
+    first_page = editor_client(users["editor"]).get(f"/editor/suggestions/{first.id}").text
+    assert f'action="/editor/suggestions/{first.id}/split"' not in first_page
+
+
+def test_a_note_about_the_whole_article(users, editor_client, report):
+    made = report(exact=None, replacement=None, comment="The photo caption is wrong.")
+    page = editor_client(users["editor"]).get(f"/editor/suggestions/{made.id}").text
+    assert "The report is about the whole article." in page
+    assert "The photo caption is wrong." in page
+
+
+def test_article_page_groups_reports_by_span_in_text_order(users, editor_client, report):
+    late = report(exact="then")
+    report(exact="then")  # a second reader, same span
+    early = report(exact="little", replacement="small")
+    fixed = report(exact="eleven", replacement="twelve")
+    fixed.status = SuggestionStatus.FIXED
+    fixed.fixed_at = utcnow()
+    db.session.commit()
+    page = editor_client(users["viewer"]).get(f"/editor/articles/{late.article_id}").text
+    assert (
+        page.index(f"/editor/suggestions/{early.id}")
+        < page.index(f"/editor/suggestions/{fixed.id}")
+        < page.index(f"/editor/suggestions/{late.id}")
+    )
+    assert f'href="/editor/suggestions/{late.id}">2 readers</a>' in page
+    corrections = page[page.index("Corrections for this article") : page.index("Reports, in")]
+    assert "<del>eleven</del><ins>twelve</ins>" in corrections
+    assert "then" not in corrections
