@@ -180,7 +180,7 @@ def article_text(site_key: str, url: str):
     found = db.session.scalar(
         select(Article).filter_by(site_id=_site_by_key(site_key).id, url=canonical)
     )
-    newest = revisions.newest_revision(found.id) if found is not None else None
+    newest = revisions.current_revision(found.id) if found is not None else None
     if newest is None:
         raise click.ClickException("no text is stored for this article")
     click.echo(newest.text)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from feedback import anchoring, workflow
 from feedback.errors import Invalid
 from feedback.extensions import db
-from feedback.models import ArticleRevision, Site, Suggestion, SuggestionStatus, utcnow
+from feedback.models import Article, ArticleRevision, Site, Suggestion, SuggestionStatus, utcnow
 from feedback.models.core import OPEN_STATUSES, AnchorState
 
 if TYPE_CHECKING:  # suggestions imports this module at load time
@@ -26,22 +26,25 @@ def fix_note(revision: ArticleRevision) -> str:
 
 
 def store_article_text(site: Site, url: str, title: str, text: str) -> StoredText:
-    """Store ``text`` (normalised here) as the article's newest revision unless that
-    text is known already; does not commit."""
+    """Store ``text`` (normalised here) as what the article reads now: a new revision,
+    or a known one made current again; does not commit."""
     from feedback import suggestions  # the spine's upsert, shared with reports
 
     normalised = anchoring.normalise(text)
     if not normalised:
         raise Invalid.field("text", "Must not be blank.")
-    return suggestions.record_revision(site, url, title.strip(), normalised)
+    return suggestions.record_revision(site, url, title.strip(), normalised, published=True)
 
 
-def newest_revision(article_id: int) -> ArticleRevision | None:
+def current_revision(article_id: int) -> ArticleRevision | None:
+    """The article's current revision: the one open reports are placed in."""
     return db.session.scalar(
         select(ArticleRevision)
-        .where(ArticleRevision.article_id == article_id)
-        .order_by(ArticleRevision.number.desc())
-        .limit(1)
+        .join(Article, Article.id == ArticleRevision.article_id)
+        .where(
+            ArticleRevision.article_id == article_id,
+            ArticleRevision.number == Article.current_revision_number,
+        )
     )
 
 
@@ -55,7 +58,7 @@ def _open_quoted_reports(article_id: int):
 
 def needs_reanchoring(article_id: int) -> bool:
     """Whether an open report of the article was last placed in an older revision."""
-    newest = newest_revision(article_id)
+    newest = current_revision(article_id)
     if newest is None:
         return False
     behind = _open_quoted_reports(article_id).where(
@@ -83,25 +86,17 @@ def reanchor_soon(article_id: int) -> bool:
 
 
 def articles_behind(limit: int = 100) -> list[int]:
-    """Articles with an open report last placed in an older revision than their newest
+    """Articles with an open report placed in another revision than their current one
     (a queue that was down, a worker that died): for the periodic sweep."""
-    newest = (
-        select(
-            ArticleRevision.article_id.label("article_id"),
-            func.max(ArticleRevision.number).label("number"),
-        )
-        .group_by(ArticleRevision.article_id)
-        .subquery()
-    )
     placed_in = func.coalesce(Suggestion.anchor_revision_id, Suggestion.revision_id)
     query = (
         select(Suggestion.article_id)
         .join(ArticleRevision, ArticleRevision.id == placed_in)
-        .join(newest, newest.c.article_id == Suggestion.article_id)
+        .join(Article, Article.id == Suggestion.article_id)
         .where(
             Suggestion.status.in_(OPEN_STATUSES),
             Suggestion.exact.is_not(None),
-            ArticleRevision.number < newest.c.number,
+            ArticleRevision.number != Article.current_revision_number,
         )
         .distinct()
         .order_by(Suggestion.article_id)
@@ -156,15 +151,11 @@ def reanchor_article(article_id: int) -> ReanchorSummary:
     Safe to run again or at the same time as another run: each report is placed
     from wherever it last stood, and on PostgreSQL the rows are locked while placed.
     """
-    newest = newest_revision(article_id)
+    newest = current_revision(article_id)
     if newest is None:
         return ReanchorSummary(None, {})
     query = _open_quoted_reports(article_id).where(
-        or_(
-            Suggestion.anchor_revision_id.is_(None),
-            Suggestion.anchor_revision_id != newest.id,
-        ),
-        Suggestion.revision_id != newest.id,
+        func.coalesce(Suggestion.anchor_revision_id, Suggestion.revision_id) != newest.id
     )
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Suggestion)

@@ -73,8 +73,16 @@ class StoredText:
     created: bool  # False when the article already had this text
 
 
-def record_revision(site: Site, url: str, title: str, text: str) -> StoredText:
-    """Upsert the article and the revision holding this (normalised) text."""
+def record_revision(
+    site: Site, url: str, title: str, text: str, *, published: bool = False
+) -> StoredText:
+    """Upsert the article and the revision holding this (normalised) text.
+
+    A text never seen before becomes the article's current revision. A known text
+    becomes current again only when ``published`` (the site itself says the article
+    reads so now, as when a CMS puts back an older text); a reader with a stale copy
+    of the page does not turn the article back.
+    """
     article = _get_or_create(Article, {"site_id": site.id, "url": url}, {"title": title})
     if title and article.title != title:
         article.title = title
@@ -84,6 +92,8 @@ def record_revision(site: Site, url: str, title: str, text: str) -> StoredText:
             select(ArticleRevision).filter_by(article_id=article.id, sha256=digest)
         )
         if revision is not None:
+            if published:
+                article.current_revision_number = revision.number
             return StoredText(revision, created=False)
         number = 1 + (
             db.session.scalar(
@@ -99,6 +109,7 @@ def record_revision(site: Site, url: str, title: str, text: str) -> StoredText:
                     article_id=article.id, number=number, text=text, sha256=digest
                 )
                 db.session.add(revision)
+            article.current_revision_number = number
             return StoredText(revision, created=True)
         except IntegrityError:
             continue  # another request stored a revision at the same moment; look again

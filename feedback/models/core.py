@@ -84,6 +84,9 @@ class Article(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(String(2048))
     title: Mapped[str] = mapped_column(String(500), default="")
+    # The revision the article reads as now: usually the highest-numbered, but a CMS may
+    # put back an older text, which is then current again (see suggestions.record_revision).
+    current_revision_number: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -104,7 +104,7 @@ def test_text_added_before_moves_the_report(push_article, post_suggestion):
     assert response.get_json()["reanchoring"] == "scheduled"
 
     db.session.refresh(stored)
-    newest = revisions.newest_revision(stored.article_id)
+    newest = revisions.current_revision(stored.article_id)
     assert stored.anchor_revision_id == newest.id
     assert stored.anchor_state is AnchorState.ANCHORED
     assert new_text[stored.anchor_start : stored.anchor_end] == "then"
@@ -122,7 +122,7 @@ def test_revision_with_the_fix_marks_the_report_fixed(
     push_article(ARTICLE_TEXT.replace("faster then", "faster than"))
 
     db.session.refresh(stored)
-    newest = revisions.newest_revision(stored.article_id)
+    newest = revisions.current_revision(stored.article_id)
     assert stored.status is SuggestionStatus.FIXED
     assert stored.fixed_revision_id == newest.id
     assert stored.fixed_at is not None
@@ -236,3 +236,36 @@ def test_openapi_documents_the_put(client):
     assert put["security"] == [{"siteSecret": []}]
     scheme = spec["components"]["securitySchemes"]["siteSecret"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+
+
+def test_a_cms_revert_to_a_known_text_makes_it_current_again(push_article, post_suggestion):
+    stored = report(post_suggestion)
+    assert (
+        push_article(ARTICLE_TEXT.replace("faster then", "faster compared to")).status_code == 201
+    )
+    db.session.refresh(stored)
+    assert stored.text_changed is True
+
+    # The CMS puts back the first text: a known revision, current again.
+    reverted = push_article(ARTICLE_TEXT)
+    assert reverted.status_code == 200
+    assert reverted.get_json()["revision"]["number"] == 1
+    assert reverted.get_json()["reanchoring"] == "scheduled"
+    db.session.refresh(stored)
+    assert revisions.current_revision(stored.article_id).number == 1
+    assert stored.anchor_revision.number == 1
+    assert stored.text_changed is False
+    assert revisions.current_wording(stored) == "then"
+    assert revision_count() == 2
+
+
+def test_a_reader_with_a_stale_page_does_not_turn_the_article_back(push_article, post_suggestion):
+    first = report(post_suggestion)
+    push_article(ARTICLE_TEXT.replace("eleven minutes", "twelve minutes"))
+    # A reader whose page still shows revision 1 reports on it.
+    stale = report(post_suggestion, exact="ferry", replacement="boat")
+    assert stale.revision.number == 1
+    db.session.refresh(first)
+    assert revisions.current_revision(first.article_id).number == 2
+    assert stale.anchor_revision.number == 2  # followed to the current text at once
+    assert first.anchor_revision.number == 2

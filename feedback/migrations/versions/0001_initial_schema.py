@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:17:46.419263
+Create Date: 2026-11-25 15:33:05.395907
 
 """
 from alembic import op
@@ -45,6 +45,7 @@ def upgrade():
     sa.Column('site_id', sa.Integer(), nullable=False),
     sa.Column('url', sa.String(length=2048), nullable=False),
     sa.Column('title', sa.String(length=500), nullable=False),
+    sa.Column('current_revision_number', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], ondelete='CASCADE'),
