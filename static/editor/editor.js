@@ -22,10 +22,13 @@
     announcer.classList.toggle('error', Boolean(isError));
   }
 
-  // Shortcuts stay out of the way of anything that takes typing.
+  // Shortcuts stay out of the way of anything that takes typing; a ticked checkbox
+  // keeps the focus but takes no text, so the keys go on working after a click on one.
+  const NOT_TYPED = ['checkbox', 'radio', 'button', 'submit', 'reset', 'file', 'image'];
   function isTyping(element) {
-    return Boolean(element) && (element.isContentEditable
-      || /^(INPUT|TEXTAREA|SELECT)$/.test(element.tagName));
+    if (!element) return false;
+    if (element.tagName === 'INPUT') return !NOT_TYPED.includes(element.type);
+    return element.isContentEditable || /^(TEXTAREA|SELECT)$/.test(element.tagName);
   }
 
   function focusRow(index) {
@@ -67,7 +70,12 @@
       announce('You may read this site’s reports but not change them.', true);
       return;
     }
+    // One request per row at a time; the next key already goes to the next row.
+    if (row.dataset.busy) return;
+    row.dataset.busy = 'yes';
+    focusRow(current + 1);
     const result = await postStatus(row.dataset.statusUrl, status);
+    delete row.dataset.busy;
     announce(result.message, !result.ok);
     if (!result.ok) return;
     const badge = row.querySelector('.status .badge');
@@ -77,7 +85,6 @@
     }
     row.className = row.className.replace(/\bstatus-\S+/, `status-${status}`);
     row.classList.add('done');
-    focusRow(current + 1);
   }
 
   async function triageReport(status) {
