@@ -258,6 +258,12 @@ def worker(workers: int, worker_type: str):
     app = click.get_current_context().ensure_object(ScriptInfo).load_app()
     if app.config["HUEY_IMMEDIATE"]:
         raise click.ClickException("HUEY_IMMEDIATE is on: tasks run in the web process already")
+    if not app.config["BASE_URL"]:
+        # Mail written here (digests, readers' notices) has no request to take a host from.
+        raise ConfigurationError(
+            "FEEDBACK_BASE_URL is not set; the worker writes links into mail and needs the "
+            "service's public address (https://corrections.example.com)"
+        )
     huey = app.extensions["huey"]
     click.echo(f"feedback worker: {workers} {worker_type}(s) on {type(huey.storage).__name__}")
     huey.create_consumer(workers=workers, worker_type=worker_type, periodic=True).run()
