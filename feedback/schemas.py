@@ -19,13 +19,26 @@ MAX_NAME_CHARS = 200
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
+_PORT = r"(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|\d{1,4})"
+_HOST = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)"
+# What an article URL looks like, for the OpenAPI document and for validation alike.
+ARTICLE_URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://{_HOST}(:{_PORT})?([/?#]\S*)?$"
+MAX_URL_CHARS = 2000
+
+
 class ArticleUrl(fields.String):
     """An absolute http(s) URL, loaded in its normalised form."""
 
+    def __init__(self, **kwargs):
+        metadata = {"format": "uri", "pattern": ARTICLE_URL_PATTERN, "maxLength": MAX_URL_CHARS}
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if len(text) > 2000:
-            raise ValidationError("Longer than 2000 characters.")
+        if len(text) > MAX_URL_CHARS:
+            raise ValidationError(f"Longer than {MAX_URL_CHARS} characters.")
+        if not re.match(ARTICLE_URL_PATTERN, text):
+            raise ValidationError("Not a valid article URL: must be an absolute http(s) URL.")
         try:
             return normalise_article_url(text)
         except ValueError as error:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
+
+from feedback.text import UNSTORABLE_MESSAGE, has_unstorable_text
 
 STRICT_STYLES = "'self'"
 INLINE_STYLES = "'self' 'unsafe-inline'"
@@ -59,5 +61,18 @@ def _add_headers(response):
     return response
 
 
+def _refuse_unstorable_form_text():
+    """Query strings and forms of the pages (the API checks its JSON itself)."""
+    values = [*request.args.lists()]
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in _FORM_TYPES:
+        values += [*request.form.lists()]
+    if has_unstorable_text([[name, *items] for name, items in values]):
+        abort(400, description=UNSTORABLE_MESSAGE)
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def init_security(app: Flask) -> None:
+    app.before_request(_refuse_unstorable_form_text)
     app.after_request(_add_headers)

@@ -17,6 +17,7 @@ from feedback.extensions import csrf, db, limiter
 from feedback.models import Site
 from feedback.origins import origin_allowed
 from feedback.schemas import ErrorOut
+from feedback.text import UNSTORABLE_MESSAGE, has_unstorable_text
 
 API_PREFIX = "/api/v1"
 # Messages for answers that carry no message of their own.
@@ -129,6 +130,8 @@ def _require_json_body():
         return error_response(400, "malformed_json", "The body is not valid JSON.")
     if not isinstance(body, dict):
         return error_response(400, "malformed_json", "The body must be a JSON object.")
+    if has_unstorable_text(body):
+        return error_response(400, "unstorable_text", UNSTORABLE_MESSAGE)
     g.json_body = body
     return None
 
