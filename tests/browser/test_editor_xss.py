@@ -1,5 +1,6 @@
-"""Readers' words are shown as text in the editor UI, never run: HTML and script in a quote,
-a suggested replacement, a comment, a reporter's name, an article's title or URL.
+"""Readers' words are shown as text, never run: HTML and script in a quote, a suggested
+replacement, a comment, a reporter's name, an article's title or URL, viewed in the editor
+UI, in the mails and in the public corrections log.
 
 Each page is checked twice: with the Content Security Policy the service sends, and with
 the browser told to ignore it, so that escaping is tested on its own and the policy on
@@ -9,10 +10,15 @@ its own. The policy must not break the UI's own script either.
 from __future__ import annotations
 
 import re
+from xml.etree import ElementTree
 
 import pytest
 from playwright.sync_api import Page, Response, expect
+from sqlalchemy import select
 
+from feedback import workflow
+from feedback.extensions import db
+from feedback.models import OutboxMessage, Site, Suggestion, SuggestionStatus
 from tests.browser.editor_helpers import (
     expect_current,
     open_queue,
@@ -28,7 +34,8 @@ SCRIPT = "<script>window.__xss=2</script>"
 SVG = '"><svg onload=window.__xss=3>'
 JS_URL = "javascript:window.__xss=4"
 TITLE = "<script>window.__xss=5</script><img src=x onerror=window.__xss=6> Harbour news"
-URL_PATH = '/news/x"><img src=x onerror=window.__xss=7>'
+# No spaces: a browser's URL never has any, and the service refuses URLs with them.
+URL_PATH = '/news/x"><img/src=x/onerror=window.__xss=7>'
 TEXT = (
     f"The ferry notice read {IMG} at the quay. The timetable said {SCRIPT} for Monday. "
     f"A sign by the bridge showed {SVG} in red letters, and the link was {JS_URL} today."
@@ -192,3 +199,96 @@ def test_payloads_stay_text_on_the_article_page(watched_page: Page, live_server)
     url_link = page.locator("p.meta a[target=_blank]")
     expect(url_link).to_have_text(live_server.url + URL_PATH)
     assert url_link.get_attribute("href") == live_server.url + URL_PATH
+
+
+def _fix_all_and_publish(live_server) -> None:
+    """Mark every report fixed (readers who asked get their notice) and publish the
+    demo site's corrections log."""
+    with live_server.app.app_context():
+        site = db.session.scalar(select(Site).filter_by(public_key=live_server.site_key))
+        site.settings = {**(site.settings or {}), "corrections_public": True}
+        for head in db.session.scalars(
+            select(Suggestion).where(Suggestion.duplicate_of_id.is_(None))
+        ).all():
+            workflow.change_status(head, SuggestionStatus.FIXED, None)
+        db.session.commit()
+        db.session.remove()
+
+
+def _mail_bodies(live_server) -> list[tuple[str, str]]:
+    with live_server.app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        bodies = [(row.kind.value, row.html_body) for row in rows]
+        db.session.remove()
+        return bodies
+
+
+@pytest.fixture
+def empty_outbox(live_server):
+    def clear():
+        with live_server.app.app_context():
+            db.session.execute(OutboxMessage.__table__.delete())
+            db.session.commit()
+            db.session.remove()
+
+    clear()
+    yield
+    clear()
+
+
+def test_payloads_stay_text_in_the_mails(browser, live_server, empty_outbox):
+    for payload in (IMG, SCRIPT, SVG):
+        post_report(
+            live_server,
+            text=TEXT,
+            title=TITLE,
+            exact=payload,
+            replacement=JS_URL,
+            comment=payload,
+            reporter={"name": payload, "email": "reader@example.org", "notify": True},
+        )
+    _fix_all_and_publish(live_server)
+    bodies = _mail_bodies(live_server)
+    assert {kind for kind, _ in bodies} >= {"instant", "reader"}
+    # Shown with no policy at all, as a mail program might: only escaping protects.
+    context = browser.new_context(java_script_enabled=True)
+    page = context.new_page()
+    try:
+        for kind, html in bodies:
+            page.set_content(html)
+            assert page.evaluate("window.__xss") is None, kind
+            assert page.locator('img[src="x"], svg, script').count() == 0, kind
+            assert page.locator("[onerror], [onload]").count() == 0, kind
+            assert page.locator('[href^="javascript:" i]').count() == 0, kind
+        instant = next(html for kind, html in bodies if kind == "instant")
+        page.set_content(instant)
+        expect(page.locator("body")).to_contain_text(IMG)
+    finally:
+        context.close()
+
+
+def test_payloads_stay_text_in_the_corrections_log(watched_page: Page, live_server):
+    page = watched_page
+    for payload in (IMG, SCRIPT, SVG):
+        post_report(live_server, text=TEXT, title=TITLE, exact=payload, replacement=JS_URL)
+    _fix_all_and_publish(live_server)
+    response = page.goto(f"{live_server.url}/sites/{live_server.site_key}/corrections")
+    assert response is not None
+    assert response.ok
+    policy = response.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in policy
+    main = page.locator("body")
+    for payload in (IMG, SCRIPT, SVG, TITLE):
+        expect(main).to_contain_text(payload)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator('img[src="x"], svg, script').count() == 0
+    assert not page.problems, page.problems
+
+    # The Atom feed carries the words as text: a feed reader shows them, never runs them.
+    feed = page.request.get(f"{live_server.url}/sites/{live_server.site_key}/corrections.atom")
+    root = ElementTree.fromstring(feed.body())  # noqa: S314 - our own feed, in a test
+    atom = "{http://www.w3.org/2005/Atom}"
+    contents = root.findall(f"{atom}entry/{atom}content")
+    assert len(contents) == 3
+    assert {content.get("type") for content in contents} == {"text"}
+    assert any(IMG in (content.text or "") for content in contents)

@@ -1,0 +1,387 @@
+"""Each site's settings (owners) and stats (members).
+
+Owners change the site's name, allowed origins and options, rotate its server secret
+and manage its members; each change is its own POST, and a refused change changes
+nothing and re-renders the page (422) with the reason next to the field. Any member
+sees the stats.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from feedback import tasks
+from feedback.editor import access
+from feedback.editor import stats as site_stats
+from feedback.editor.auth import queue_password_mail
+from feedback.extensions import db
+from feedback.models import Membership, NotifySetting, Role, Site, User
+from feedback.notifications import UnsafeHeader, checked_address, default_notify
+from feedback.origins import InvalidOrigin, parse_allowed_origin
+
+blp = Blueprint("sites", __name__, url_prefix="/editor/sites/<int:site_id>")
+
+NAME_MAX = 200
+MEMBER_NAME_MAX = 200
+EMAIL_MAX = 254
+MAX_ORIGINS = 100
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+ROLE_LABELS = {
+    Role.OWNER: "Owner: settings and members, and triage",
+    Role.EDITOR: "Editor: triage",
+    Role.VIEWER: "Viewer: read only",
+}
+NOTIFY_LABELS = {
+    NotifySetting.INSTANT: "At once",
+    NotifySetting.HOURLY: "Hourly digest",
+    NotifySetting.DAILY: "Daily digest",
+    NotifySetting.OFF: "No mail",
+}
+
+
+# The largest id an Integer column holds (PostgreSQL's integer); a larger one in a URL
+# names nothing, and must not reach the database, which would fail on it.
+MAX_ID = 2**31 - 1
+
+
+@blp.url_value_preprocessor
+def _ids_in_range(_endpoint, values) -> None:
+    for key in ("site_id", "member_id"):
+        if (values or {}).get(key, 0) > MAX_ID:
+            abort(404)
+
+
+@blp.before_request
+@login_required
+def _signed_in():
+    """Every page here needs a signed-in user (Flask-Login redirects the others)."""
+
+
+# --- settings -------------------------------------------------------------------------
+
+
+def _owned_site(site_id: int) -> Site:
+    return access.require_member(site_id, Role.OWNER).site
+
+
+def script_tag(site: Site) -> str:
+    """The tag a site pastes into its article pages."""
+    base = current_app.config["BASE_URL"]
+    path = url_for("static", filename="js/feedback.js")
+    src = (
+        base.rstrip("/") + path
+        if base
+        else url_for("static", filename="js/feedback.js", _external=True)
+    )
+    return f'<script src="{src}" data-site="{site.public_key}" async></script>'
+
+
+def _members(site_id: int) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.site_id == site_id)
+            .join(User, User.id == Membership.user_id)
+            .options(selectinload(Membership.user))
+            .order_by(Membership.created_at, Membership.id)
+        )
+    )
+
+
+def _render(
+    site: Site,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    new_secret: str | None = None,
+    status: int = 200,
+):
+    errors = errors or {}
+    response = current_app.make_response(
+        (
+            render_template(
+                "editor/site_settings.html",
+                site=site,
+                members=_members(site.id),
+                errors=errors,
+                form=form or {},
+                new_secret=new_secret,
+                script_tag=script_tag(site),
+                roles=list(Role),
+                role_labels=ROLE_LABELS,
+                notify_settings=list(NotifySetting),
+                notify_labels=NOTIFY_LABELS,
+                default_notify=default_notify(site),
+                notify_readers_on_reject=bool(
+                    (site.settings or {}).get("notify_readers_on_reject")
+                ),
+            ),
+            status,
+        )
+    )
+    if new_secret is not None:
+        # The secret is shown once: no cache anywhere may keep the page.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _refuse(site: Site, field: str, message: str, form: dict[str, str] | None = None):
+    """Change nothing; show the page again with the reason next to the field."""
+    db.session.rollback()
+    return _render(site, errors={field: message}, form=form, status=422)
+
+
+def _saved(site_id: int, message: str):
+    flash(message)
+    return redirect(url_for(".settings", site_id=site_id), code=303)
+
+
+@blp.get("/settings")
+def settings(site_id: int):
+    return _render(_owned_site(site_id))
+
+
+@blp.post("/settings/name")
+def rename(site_id: int):
+    site = _owned_site(site_id)
+    name = (request.form.get("name") or "").strip()
+    if not name:
+        return _refuse(site, "name", "Give the site a name.", {"name": name})
+    if len(name) > NAME_MAX:
+        return _refuse(
+            site, "name", f"Keep the name to {NAME_MAX} characters or fewer.", {"name": name}
+        )
+    site.name = name
+    db.session.commit()
+    return _saved(site_id, "Site name saved.")
+
+
+def parse_origins(text: str) -> tuple[list[str], str | None]:
+    """The allowed origins of a textarea (one a line, blank lines skipped, duplicates
+    dropped), or the first bad line's number and what is wrong with it."""
+    origins: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            origin = parse_allowed_origin(line)
+        except InvalidOrigin as error:
+            return [], f"Line {number}: {error}"
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > MAX_ORIGINS:
+        return [], f"At most {MAX_ORIGINS} origins, please: use a wildcard like https://*.host"
+    return origins, None
+
+
+@blp.post("/settings/origins")
+def save_origins(site_id: int):
+    site = _owned_site(site_id)
+    text = request.form.get("origins") or ""
+    origins, error = parse_origins(text)
+    if error:
+        return _refuse(site, "origins", error, {"origins": text})
+    site.allowed_origins = origins
+    db.session.commit()
+    return _saved(
+        site_id,
+        f"Allowed origins saved ({len(origins)})."
+        if origins
+        else "Allowed origins saved: none, so no page can send reports now.",
+    )
+
+
+@blp.post("/settings/options")
+def save_options(site_id: int):
+    site = _owned_site(site_id)
+    try:
+        notify = NotifySetting(request.form.get("default_notify", ""))
+    except ValueError:
+        return _refuse(site, "options", "Choose how new members hear of new reports.")
+    # Reassign, not mutate: the JSON column notices only a new value.
+    site.settings = {
+        **(site.settings or {}),
+        "corrections_public": request.form.get("corrections_public") == "1",
+        "notify_readers_on_reject": request.form.get("notify_readers_on_reject") == "1",
+        "default_notify": notify.value,
+    }
+    db.session.commit()
+    return _saved(site_id, "Options saved.")
+
+
+@blp.post("/settings/secret")
+def rotate_secret(site_id: int):
+    site = _owned_site(site_id)
+    secret = site.rotate_secret()
+    db.session.commit()
+    # Rendered, never flashed or redirected: the secret must not sit in a cookie or a URL.
+    return _render(site, new_secret=secret)
+
+
+# --- members --------------------------------------------------------------------------
+
+
+def _owned_site_locked(site_id: int) -> Site:
+    """The site, its row locked until commit (PostgreSQL; SQLite writes one at a time
+    anyway), once the user is checked again on fresh rows to still own it: two owners
+    changing members at once cannot both take away the last owner."""
+    access.require_member(site_id, Role.OWNER)  # 404 or 403 before locking anything
+    db.session.execute(select(Site.id).where(Site.id == site_id).with_for_update())
+    db.session.expire_all()
+    return _owned_site(site_id)
+
+
+def _owner_count(site_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).where(Membership.site_id == site_id, Membership.role == Role.OWNER)
+    )
+
+
+def _site_member(site_id: int, member_id: int) -> Membership:
+    member = db.session.get(Membership, member_id)
+    if member is None or member.site_id != site_id:
+        abort(404)
+    return member
+
+
+def _role_from_form() -> Role | None:
+    try:
+        return Role(request.form.get("role", ""))
+    except ValueError:
+        return None
+
+
+def _after_own_change(site_id: int, message: str):
+    """Back to the settings page, unless the owner just gave up owning the site."""
+    member = access.membership(site_id)
+    if member is not None and member.role == Role.OWNER:
+        return _saved(site_id, message)
+    flash(message)
+    return redirect(url_for("editor.queue"), code=303)
+
+
+def _is_member(site_id: int, user_id: int) -> bool:
+    found = db.session.scalar(select(Membership.id).filter_by(site_id=site_id, user_id=user_id))
+    return found is not None
+
+
+@blp.post("/settings/members")
+def add_member(site_id: int):
+    site = _owned_site(site_id)
+    email = (request.form.get("email") or "").strip().lower()
+    name = (request.form.get("name") or "").strip()
+    form = {"email": email, "name": name, "role": request.form.get("role", "")}
+    role = _role_from_form()
+    if role is None:
+        return _refuse(site, "add", "Choose owner, editor or viewer.", form)
+    if len(email) > EMAIL_MAX or not _EMAIL.match(email):
+        return _refuse(site, "add", "That is not an email address.", form)
+    try:
+        checked_address(email)
+    except UnsafeHeader:
+        return _refuse(site, "add", "That is not an email address.", form)
+    if len(name) > MEMBER_NAME_MAX:
+        return _refuse(site, "add", f"Keep the name to {MEMBER_NAME_MAX} characters.", form)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None and _is_member(site_id, user.id):
+        return _refuse(site, "add", f"{email} is already a member of this site.", form)
+    outbox_id = None
+    try:
+        if user is None:
+            user = User(email=email, name=name)
+            db.session.add(user)
+            db.session.flush()
+            outbox_id = queue_password_mail(user, invited_to=site.name)
+        db.session.add(Membership(user_id=user.id, site_id=site_id, role=role))
+        db.session.commit()
+    except IntegrityError:
+        # Someone added the same person (to this site or another) at the same moment.
+        return _refuse(
+            site, "add", f"{email} was added by someone else just now: check the list.", form
+        )
+    tasks.enqueue_outbox([outbox_id] if outbox_id is not None else [])
+    invited = " An invitation to set a password is on its way." if outbox_id else ""
+    return _saved(site_id, f"{email} added as {role.value}.{invited}")
+
+
+@blp.post("/settings/members/<int:member_id>/role")
+def change_role(site_id: int, member_id: int):
+    site = _owned_site(site_id)
+    role = _role_from_form()
+    if role is None:
+        return _refuse(site, f"member-{member_id}", "Choose owner, editor or viewer.")
+    site = _owned_site_locked(site_id)
+    member = _site_member(site_id, member_id)
+    who = member.user.display_name
+    if member.role == role:
+        db.session.rollback()
+        return _saved(site_id, f"{who} is already {role.value}.")
+    if member.role == Role.OWNER and _owner_count(site_id) <= 1:
+        return _refuse(
+            site,
+            f"member-{member_id}",
+            "The site needs an owner: make someone else owner first.",
+        )
+    member.role = role
+    db.session.commit()
+    return _after_own_change(site_id, f"{who} is now {role.value}.")
+
+
+@blp.post("/settings/members/<int:member_id>/remove")
+def remove_member(site_id: int, member_id: int):
+    site = _owned_site_locked(site_id)
+    member = _site_member(site_id, member_id)
+    who = member.user.display_name
+    if member.role == Role.OWNER and _owner_count(site_id) <= 1:
+        return _refuse(
+            site,
+            f"member-{member_id}",
+            "The site needs an owner: make someone else owner before removing this one.",
+        )
+    site_name = site.name
+    db.session.delete(member)
+    db.session.commit()
+    return _after_own_change(site_id, f"{who} is no longer a member of {site_name}.")
+
+
+# --- stats ----------------------------------------------------------------------------
+
+
+CHART_WIDTH = 720
+CHART_HEIGHT = 160
+
+
+@blp.get("/stats")
+def stats(site_id: int):
+    member = access.require_member(site_id, Role.VIEWER)
+    days = site_stats.parse_days(request.args.get("days"))
+    start, end = site_stats.period(days)
+    numbers = site_stats.site_stats(site_id, start, end)
+    return render_template(
+        "editor/site_stats.html",
+        site=member.site,
+        member=member,
+        days=days,
+        periods=site_stats.PERIODS,
+        numbers=numbers,
+        bars=site_stats.chart_bars(numbers.per_day, CHART_WIDTH, CHART_HEIGHT),
+        chart_width=CHART_WIDTH,
+        chart_height=CHART_HEIGHT,
+        highest=max((day.count for day in numbers.per_day), default=0),
+        median=site_stats.human_duration(numbers.response.median),
+    )
