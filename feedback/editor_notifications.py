@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from feedback import mailer
+from feedback.editor import access
 from feedback.extensions import db
 from feedback.models import Membership, NotifySetting, OutboxMessage, Role
 from feedback.notifications import default_notify, set_member_notify
@@ -83,12 +84,10 @@ def save():
 @login_required
 def retry(outbox_id: int):
     """An owner sends a mail that failed for good once more (after fixing SMTP, say)."""
-    row = db.session.get(OutboxMessage, outbox_id) or abort(404)
-    owner = db.session.scalar(
-        select(Membership).filter_by(user_id=current_user.id, site_id=row.site_id, role=Role.OWNER)
-    )
-    if owner is None:
+    row = db.session.get(OutboxMessage, outbox_id) if outbox_id <= access.MAX_ID else None
+    if row is None or row.site_id is None:
         abort(404)
+    access.require_member(row.site_id, Role.OWNER)
     if mailer.retry_failed(outbox_id):
         db.session.commit()
         # Not row.id: reading the expired row would open a transaction, and on SQLite an

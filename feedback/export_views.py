@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, request, stream_with_context
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask_login import login_required
 
 from feedback import export
-from feedback.extensions import db
-from feedback.models import Membership, Site
+from feedback.editor import access
+from feedback.models import Site
 
 blp = Blueprint("exports", __name__, url_prefix="/editor/sites/<int:site_id>")
 
 
 def _member_site(site_id: int) -> Site:
     """The site, if the signed-in user is a member of it; any other site is a 404."""
-    membership = db.session.scalar(
-        select(Membership).filter_by(user_id=current_user.id, site_id=site_id)
-    )
-    if membership is None:
-        abort(404)
-    return membership.site
+    return access.require_member(site_id).site
 
 
 def _download_name(site: Site, extension: str) -> str:

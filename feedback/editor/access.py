@@ -33,9 +33,13 @@ def membership(site_id: int) -> Membership | None:
     return db.session.scalar(select(Membership).filter_by(user_id=current_user.id, site_id=site_id))
 
 
+# Ids in URLs beyond what an integer column holds name nothing (the database would fail).
+MAX_ID = 2**31 - 1
+
+
 def require_member(site_id: int, role: Role = Role.VIEWER) -> Membership:
     """The user's membership of the site: 404 if none, 403 if its role is below ``role``."""
-    member = membership(site_id)
+    member = membership(site_id) if site_id <= MAX_ID else None
     if member is None:
         abort(404)
     if not member.role.includes(role):
@@ -56,7 +60,7 @@ def suggestion_for(suggestion_id: str | uuid.UUID, role: Role = Role.VIEWER):
 
 
 def article_for(article_id: int, role: Role = Role.VIEWER):
-    article = db.session.get(Article, article_id)
+    article = db.session.get(Article, article_id) if article_id <= MAX_ID else None
     if article is None:
         abort(404)
     return article, require_member(article.site_id, role)

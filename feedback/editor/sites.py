@@ -29,6 +29,7 @@ from feedback import tasks
 from feedback.editor import access
 from feedback.editor import stats as site_stats
 from feedback.editor.auth import queue_password_mail
+from feedback.editor_notifications import NOTIFY_LABELS
 from feedback.extensions import db
 from feedback.models import Membership, NotifySetting, Role, Site, User
 from feedback.notifications import UnsafeHeader, checked_address, default_notify
@@ -47,23 +48,12 @@ ROLE_LABELS = {
     Role.EDITOR: "Editor: triage",
     Role.VIEWER: "Viewer: read only",
 }
-NOTIFY_LABELS = {
-    NotifySetting.INSTANT: "At once",
-    NotifySetting.HOURLY: "Hourly digest",
-    NotifySetting.DAILY: "Daily digest",
-    NotifySetting.OFF: "No mail",
-}
-
-
-# The largest id an Integer column holds (PostgreSQL's integer); a larger one in a URL
-# names nothing, and must not reach the database, which would fail on it.
-MAX_ID = 2**31 - 1
 
 
 @blp.url_value_preprocessor
 def _ids_in_range(_endpoint, values) -> None:
     for key in ("site_id", "member_id"):
-        if (values or {}).get(key, 0) > MAX_ID:
+        if (values or {}).get(key, 0) > access.MAX_ID:
             abort(404)
 
 

@@ -40,7 +40,8 @@ def test_a_duplicate_shows_its_group_and_offers_split(users, editor_client, repo
     second = report(reporter={"name": "Second Reader"})
     page = editor_client(users["editor"]).get(f"/editor/suggestions/{second.id}").text
     assert "The same report from 2 readers" in page
-    assert "First Reader" in page and "Second Reader" in page
+    assert "First Reader" in page
+    assert "Second Reader" in page
     assert f'href="/editor/suggestions/{first.id}">an earlier one</a>' in page
     assert f'action="/editor/suggestions/{second.id}/split"' in page
     first_page = editor_client(users["editor"]).get(f"/editor/suggestions/{first.id}").text
