@@ -70,7 +70,7 @@ def test_rejection_is_told_only_when_the_site_wants(site, post_suggestion, inbox
 
 def test_a_revision_carrying_the_fix_thanks_the_reader(site, post_suggestion, inbox):
     report = post_report(post_suggestion, notify=True)
-    newest = revisions.newest_revision(report.article_id)
+    newest = revisions.current_revision(report.article_id)
     revisions.mark_fixed_by_revision(report, newest)
     db.session.commit()
     mailer.deliver()
