@@ -3,16 +3,35 @@ and (in ``sites``) each site's settings and stats."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, flash, redirect, request
+from flask_login import login_url
 
 from feedback.extensions import login_manager
+
+SIGN_IN_MESSAGE = "Sign in to see the reports."
+
+
+def wants_json() -> bool:
+    """Whether the request comes from the UI's script (it asks for JSON)."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+@login_manager.unauthorized_handler
+def _sign_in_first():
+    """Pages send the browser to the sign-in form and back; the keyboard script, whose
+    session has ended, gets a 401 it can show instead of the sign-in page's HTML."""
+    if wants_json():
+        from feedback.api import error_response
+
+        return error_response(401, "unauthorized", "Your session has ended; sign in again.")
+    flash(SIGN_IN_MESSAGE)
+    return redirect(login_url("auth.sign_in", next_url=request.url))
 
 
 def init_editor(app: Flask) -> None:
     from feedback.editor import auth, filters, sites, views
 
-    login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = "Sign in to see the reports."
     app.register_blueprint(auth.blp)
     app.register_blueprint(views.blp)
     app.register_blueprint(sites.blp)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from feedback import revisions, workflow
 from feedback.api import error_response
-from feedback.editor import access, queue
+from feedback.editor import access, queue, wants_json
 from feedback.editor.auth import safe_next
 from feedback.editor.filters import text_fragment_url
 from feedback.errors import Invalid, NotFound, OperationError
@@ -64,17 +64,11 @@ def _signed_in():
     """Every page here needs a signed-in user (Flask-Login redirects the others)."""
 
 
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
-        "application/json"
-    )
-
-
 @blp.errorhandler(OperationError)
 def _refused(error: OperationError):
     """An action that cannot be carried out changes nothing and says why."""
     db.session.rollback()
-    if _wants_json():
+    if wants_json():
         return error_response(error.status, error.code, error.message, error.fields)
     flash(error.message, "error")
     return redirect(safe_next(request.form.get("next"), url_for(".queue")), code=303)
@@ -82,7 +76,7 @@ def _refused(error: OperationError):
 
 def _done(message: str, default_next: str, **json_fields):
     """Answer a successful action: JSON for the keyboard script, else back to the page."""
-    if _wants_json():
+    if wants_json():
         return jsonify({"message": message, **json_fields})
     flash(message)
     return redirect(safe_next(request.form.get("next"), default_next), code=303)

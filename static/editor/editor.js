@@ -60,7 +60,11 @@
     });
     let data = {};
     try { data = await response.json(); } catch (_) { /* not JSON: keep the generic message */ }
-    return { ok: response.ok, message: data.message || `Could not change the status (${response.status}).` };
+    const message = data.message || data.error?.message;
+    return {
+      ok: response.ok && Boolean(data.message),
+      message: message || `Could not change the status (${response.status}).`,
+    };
   }
 
   async function triageRow(status) {

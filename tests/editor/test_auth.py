@@ -195,3 +195,14 @@ def test_session_cookie_is_http_only_and_same_site(ann, app):
     cookie = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("session="))
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_the_keyboard_script_is_told_when_the_session_has_ended(app, site, report):
+    made = report()
+    client = EditorClient(app.test_client())
+    response = client.post_json(f"/editor/suggestions/{made.id}/status", {"status": "accepted"})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["message"] == "Your session has ended; sign in again."
+    page = client.get("/editor/?kind=typo")
+    assert page.status_code == 302
+    assert page.headers["Location"] == "/editor/sign-in?next=%2Feditor%2F%3Fkind%3Dtypo"
