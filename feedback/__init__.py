@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback.config import ConfigurationError, load_settings
@@ -57,6 +58,17 @@ def _tune_sqlite(app: Flask) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _end_session(_error: BaseException | None) -> None:
+    """End the request's session. When the database dropped the connection after the
+    answer was made (a report stored and acknowledged), the rollback fails; the answer
+    stands, so that failure is logged rather than turned into a 500."""
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        current_app.logger.warning("session ended on a lost connection: %s", error.orig)
+        db.session.registry.clear()
+
+
 def _init_mail(app: Flask) -> None:
     """The task queue, the unsubscribe and notification settings pages, the dev mailbox."""
     from feedback.editor_notifications import blp as notification_settings_blp
@@ -95,6 +107,8 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     with app.app_context():
         _tune_sqlite(app)
+    # Registered after Flask-SQLAlchemy's, so it runs before it (teardowns run in reverse).
+    app.teardown_appcontext(_end_session)
 
     from feedback import models  # noqa: F401 - registers the tables
     from feedback.api import init_api

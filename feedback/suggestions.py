@@ -156,6 +156,15 @@ def _open_report_on_same_span(
     )
 
 
+def _lock_span(article_id: int, exact: str) -> None:
+    """Until the commit, let no other report of the same words of the article look for
+    its group, so two readers reporting it at once form one group, not two. SQLite
+    writers take turns already (BEGIN IMMEDIATE); PostgreSQL takes a transaction-level
+    advisory lock on the article and the words, so other spans are not held up."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(article_id, func.hashtext(exact))))
+
+
 def _existing_for_replay(suggestion_id: uuid.UUID, digest: str) -> Suggestion | None:
     existing = db.session.get(Suggestion, suggestion_id)
     if existing is not None and existing.request_digest != digest:
@@ -201,6 +210,7 @@ def submit_suggestion(
     revision = record_revision(site, article_in["url"], article_in["title"].strip(), text).revision
     duplicate_of = None
     if quote is not None and not honeypot:
+        _lock_span(revision.article_id, quote.exact)
         duplicate_of = _open_report_on_same_span(
             data["id"], revision.article_id, quote, replacement
         )

@@ -136,12 +136,21 @@ def _require_json_body():
     return None
 
 
+def remember_site(site: Site) -> None:
+    """The request's site. Its origins are copied now: the CORS headers are added after
+    the commit, when reading the site again could meet a database that went away."""
+    g.site = site
+    g.site_origins = list(site.allowed_origins or [])
+
+
 def _origin_known(origin: str) -> bool:
-    site = g.get("site")
-    if site is not None:
-        return site.allows_origin(origin)
+    if "site_origins" in g:
+        return origin_allowed(origin, g.site_origins)
     # A preflight carries no body, so no site key: any site's origins may ask.
-    origins = db.session.scalars(select(Site.allowed_origins)).all()
+    try:
+        origins = db.session.scalars(select(Site.allowed_origins)).all()
+    except DBAPIError:
+        return False  # the answer is already an error; it needs no CORS headers
     return any(origin_allowed(origin, allowed or []) for allowed in origins)
 
 

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from feedback import revisions
+from feedback.api import remember_site
 from feedback.errors import Unauthorized
 from feedback.extensions import db
 from feedback.models import Site
@@ -63,7 +64,7 @@ class ArticleCollection(MethodView):
     @blp.alt_response(503, schema=ErrorOut, description="Database unreachable; see Retry-After.")
     def put(self, data):
         """Store an article's current text; open reports follow it to the new revision."""
-        g.site = site_from_bearer()
+        remember_site(site_from_bearer())
         stored = revisions.store_article_text(g.site, data["url"], data["title"], data["text"])
         article = stored.revision.article
         db.session.commit()

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from feedback import suggestions
+from feedback.api import remember_site
 from feedback.errors import NotFound
 from feedback.extensions import client_ip_hash, db, limiter
 from feedback.models import Suggestion, SuggestionStatus
@@ -97,7 +98,7 @@ class SuggestionCollection(MethodView):
     @blp.alt_response(503, schema=ErrorOut, description=_ERRORS[503])
     def post(self, data):
         """Submit a reader's correction of a span of an article (or a note about it)."""
-        g.site = suggestions.find_site(data["site"])
+        remember_site(suggestions.find_site(data["site"]))
         client = suggestions.ClientInfo(
             origin=request.headers.get("Origin"),
             user_agent=request.headers.get("User-Agent"),
