@@ -30,7 +30,12 @@ WHITESPACE = (
     "\u2009\u200a\u202f\u205f\u3000\ufeff"
 )
 LINE_BREAKS = "\n\r\u2028\u2029"
-_RUN = re.compile(f"[{re.escape(WHITESPACE + LINE_BREAKS)}]+")
+# Only the runs the rule changes: two or more characters, or one that is not already a
+# plain space or "\n" (most text has single spaces only, and matching those is the cost).
+_RUN = re.compile(
+    f"[{re.escape(WHITESPACE + LINE_BREAKS)}]{{2,}}"
+    f"|[{re.escape(WHITESPACE.replace(' ', '') + LINE_BREAKS.replace(chr(10), ''))}]"
+)
 CONTEXT_CHARS = 32
 
 

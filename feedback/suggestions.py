@@ -71,6 +71,7 @@ def _get_or_create(model, lookup: dict, defaults: dict):
 class StoredText:
     revision: ArticleRevision
     created: bool  # False when the article already had this text
+    current: bool  # whether it is the article's current revision (a stale page's is not)
 
 
 def record_revision(
@@ -94,7 +95,8 @@ def record_revision(
         if revision is not None:
             if published:
                 article.current_revision_number = revision.number
-            return StoredText(revision, created=False)
+            current = revision.number == article.current_revision_number
+            return StoredText(revision, created=False, current=current)
         number = 1 + (
             db.session.scalar(
                 select(func.max(ArticleRevision.number)).where(
@@ -110,7 +112,7 @@ def record_revision(
                 )
                 db.session.add(revision)
             article.current_revision_number = number
-            return StoredText(revision, created=True)
+            return StoredText(revision, created=True, current=True)
         except IntegrityError:
             continue  # another request stored a revision at the same moment; look again
     raise Conflict("The article changed too often at once; try again.")
@@ -207,7 +209,8 @@ def submit_suggestion(
     reporter = data["reporter"] or {}
     honeypot = bool(data["website"].strip())
 
-    revision = record_revision(site, article_in["url"], article_in["title"].strip(), text).revision
+    stored = record_revision(site, article_in["url"], article_in["title"].strip(), text)
+    revision = stored.revision
     duplicate_of = None
     if quote is not None and not honeypot:
         _lock_span(revision.article_id, quote.exact)
@@ -254,6 +257,8 @@ def submit_suggestion(
     outbox_ids = [] if honeypot or duplicate_of else notifications.queue_new_report(suggestion)
     db.session.commit()
     tasks.enqueue_outbox(outbox_ids)
-    # The reader's text may be a new revision: the article's open reports follow it there.
-    revisions.reanchor_soon(suggestion.article_id)
+    # A new text: the article's open reports follow it there; a stale page's text: this
+    # report is placed in the current one. Otherwise nothing moved (the common case).
+    if stored.created or not stored.current:
+        revisions.reanchor_soon(suggestion.article_id)
     return suggestion, True

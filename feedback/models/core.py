@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.extensions import db
@@ -108,7 +109,8 @@ class ArticleRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
+    # Up to 500,000 characters, and most paths need only the number: loaded on first use.
+    text: Mapped[str] = mapped_column(Text, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -158,6 +160,10 @@ ALLOWED_TRANSITIONS: dict[SuggestionStatus, frozenset[SuggestionStatus]] = {
 }
 
 
+_GROUP_HEADS = sql_text("duplicate_of_id IS NULL")
+_ORPHANED_HEADS = sql_text("duplicate_of_id IS NULL AND anchor_state = 'orphaned'")
+
+
 class Suggestion(db.Model):
     """A reader's report: a span of one revision of an article and what it should say."""
 
@@ -165,15 +171,32 @@ class Suggestion(db.Model):
     __table_args__ = (
         Index("ix_suggestion_site_status_created", "site_id", "status", "created_at"),
         Index("ix_suggestion_article_status", "article_id", "status"),
-        # The queue's keyset orders: newest/oldest and most reported, group heads only.
-        Index("ix_suggestion_queue_created", "site_id", "duplicate_of_id", "created_at", "id"),
+        # The queue's keyset orders (newest/oldest, most reported) over group heads only:
+        # partial, so the index gives the rows in order (IS NULL is no equality to skip).
         Index(
-            "ix_suggestion_queue_reports",
+            "ix_suggestion_heads_created",
             "site_id",
-            "duplicate_of_id",
+            "created_at",
+            "id",
+            postgresql_where=_GROUP_HEADS,
+            sqlite_where=_GROUP_HEADS,
+        ),
+        Index(
+            "ix_suggestion_heads_reports",
+            "site_id",
             "report_count",
             "created_at",
             "id",
+            postgresql_where=_GROUP_HEADS,
+            sqlite_where=_GROUP_HEADS,
+        ),
+        # The queue counts the heads whose text is gone on every page.
+        Index(
+            "ix_suggestion_orphaned_heads",
+            "site_id",
+            "status",
+            postgresql_where=_ORPHANED_HEADS,
+            sqlite_where=_ORPHANED_HEADS,
         ),
     )
 

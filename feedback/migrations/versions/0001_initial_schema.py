@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:33:05.395907
+Create Date: 2026-11-25 16:19:57.556259
 
 """
 from alembic import op
@@ -154,8 +154,9 @@ def upgrade():
         batch_op.create_index('ix_suggestion_article_status', ['article_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_suggestion_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_suggestion_duplicate_of_id'), ['duplicate_of_id'], unique=False)
-        batch_op.create_index('ix_suggestion_queue_created', ['site_id', 'duplicate_of_id', 'created_at', 'id'], unique=False)
-        batch_op.create_index('ix_suggestion_queue_reports', ['site_id', 'duplicate_of_id', 'report_count', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_suggestion_heads_created', ['site_id', 'created_at', 'id'], unique=False, postgresql_where=sa.text('duplicate_of_id IS NULL'), sqlite_where=sa.text('duplicate_of_id IS NULL'))
+        batch_op.create_index('ix_suggestion_heads_reports', ['site_id', 'report_count', 'created_at', 'id'], unique=False, postgresql_where=sa.text('duplicate_of_id IS NULL'), sqlite_where=sa.text('duplicate_of_id IS NULL'))
+        batch_op.create_index('ix_suggestion_orphaned_heads', ['site_id', 'status'], unique=False, postgresql_where=sa.text("duplicate_of_id IS NULL AND anchor_state = 'orphaned'"), sqlite_where=sa.text("duplicate_of_id IS NULL AND anchor_state = 'orphaned'"))
         batch_op.create_index('ix_suggestion_site_status_created', ['site_id', 'status', 'created_at'], unique=False)
 
     op.create_table('audit_event',
@@ -213,8 +214,9 @@ def downgrade():
     op.drop_table('audit_event')
     with op.batch_alter_table('suggestion', schema=None) as batch_op:
         batch_op.drop_index('ix_suggestion_site_status_created')
-        batch_op.drop_index('ix_suggestion_queue_reports')
-        batch_op.drop_index('ix_suggestion_queue_created')
+        batch_op.drop_index('ix_suggestion_orphaned_heads', postgresql_where=sa.text("duplicate_of_id IS NULL AND anchor_state = 'orphaned'"), sqlite_where=sa.text("duplicate_of_id IS NULL AND anchor_state = 'orphaned'"))
+        batch_op.drop_index('ix_suggestion_heads_reports', postgresql_where=sa.text('duplicate_of_id IS NULL'), sqlite_where=sa.text('duplicate_of_id IS NULL'))
+        batch_op.drop_index('ix_suggestion_heads_created', postgresql_where=sa.text('duplicate_of_id IS NULL'), sqlite_where=sa.text('duplicate_of_id IS NULL'))
         batch_op.drop_index(batch_op.f('ix_suggestion_duplicate_of_id'))
         batch_op.drop_index(batch_op.f('ix_suggestion_assignee_id'))
         batch_op.drop_index('ix_suggestion_article_status')
