@@ -10,12 +10,9 @@ the Flask test client, GET /editor/ (newest first) and a page ~halfway down the 
 Baseline: the page's own main SELECT (captured from the app, same WHERE/ORDER BY/LIMIT
 and parameters) run bare with psycopg, timed on the client. SQL time inside a request
 is summed from SQLAlchemy cursor events, so "rendering" = request time - SQL time.
-Target: every page's median <= 2 x (bare SELECT + rendering) and < 100 ms. Afterwards
-the indexes suggested for the app (TRIAL_STAGES) are created in the benchmark database
-only and the pages measured again, so the report shows before/after.
+Target: every page's median <= 2 x (bare SELECT + rendering) and < 100 ms.
 
     .venv/bin/python bench/queue.py [--quick] [--json] [--reports N] [--articles N]
-        [--no-index-trial]
 """
 
 from __future__ import annotations
@@ -75,37 +72,6 @@ LIMIT_MS = 100.0
 MAX_FACTOR = 2.0
 RUNS = 20
 WARMUPS = 3
-
-# Indexes suggested in the report, tried here only (in the benchmark database), one
-# stage after another, each measured on top of the previous ones.
-TRIAL_STAGES = [
-    (
-        "orphan count index",
-        {
-            # count_orphaned() otherwise scans every group head of the site.
-            "ix_suggestion_orphaned_heads": (
-                "CREATE INDEX ix_suggestion_orphaned_heads ON suggestion (site_id, status) "
-                "WHERE anchor_state = 'orphaned' AND duplicate_of_id IS NULL"
-            ),
-        },
-    ),
-    (
-        "+ partial indexes for the queue orders",
-        {
-            # `duplicate_of_id IS NULL` is not an equality, so ix_suggestion_queue_created /
-            # _reports cannot hand rows out in (created_at, id) order: PostgreSQL sorts every
-            # open head for each page. With the condition in the index predicate they can.
-            "ix_suggestion_heads_created": (
-                "CREATE INDEX ix_suggestion_heads_created ON suggestion "
-                "(site_id, created_at, id) WHERE duplicate_of_id IS NULL"
-            ),
-            "ix_suggestion_heads_reports": (
-                "CREATE INDEX ix_suggestion_heads_reports ON suggestion "
-                "(site_id, report_count, created_at, id) WHERE duplicate_of_id IS NULL"
-            ),
-        },
-    ),
-]
 
 
 def fill(dsn: str, articles: int, reports: int, as_json: bool) -> dict:
@@ -442,11 +408,6 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="Print only one JSON object.")
     parser.add_argument("--reports", type=int, default=None)
     parser.add_argument("--articles", type=int, default=None)
-    parser.add_argument(
-        "--no-index-trial",
-        action="store_true",
-        help="Do not try the suggested extra index (and re-measure) afterwards.",
-    )
     args = parser.parse_args()
     args.reports = args.reports or (50_000 if args.quick else 1_000_000)
     args.articles = args.articles or (5_000 if args.quick else 100_000)
@@ -499,7 +460,7 @@ def _run(args, url: str, instance: str) -> int:
         }
     )
     position = filled["reports"] // 2
-    pages = measure_pages(app, dsn, position, as_json, "as shipped")
+    pages = measure_pages(app, dsn, position, as_json, "pages")
     met, verdicts = judge(pages)
 
     plans = {name: explain(dsn, *page["main_sql"]) for name, page in pages.items()}
@@ -509,36 +470,6 @@ def _run(args, url: str, instance: str) -> int:
         for elapsed, text, params in slow
         if (text, params) not in [page["main_sql"] for page in pages.values()]
     ]
-
-    trials = []
-    if not args.no_index_trial:
-        import psycopg
-
-        for stage, indexes in TRIAL_STAGES:
-            log(f"creating {', '.join(indexes)} ...", as_json)
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                for sql in indexes.values():
-                    conn.execute(sql)
-                conn.execute("ANALYZE suggestion")
-            stage_pages = measure_pages(app, dsn, position, as_json, stage)
-            stage_met, stage_verdicts = judge(stage_pages)
-            trials.append(
-                {
-                    "stage": stage,
-                    "indexes": indexes,
-                    "pages": summarise(stage_pages),
-                    "met": stage_met,
-                    "verdicts": stage_verdicts,
-                    "plans": {
-                        name: explain(dsn, *page["main_sql"]) for name, page in stage_pages.items()
-                    },
-                    "orphan_count_plan": [
-                        explain(dsn, text, params)
-                        for _e, text, params in stage_pages["newest_first"]["statement_times"]
-                        if "count(" in text.lower() and "anchor_state" in text
-                    ][:1],
-                }
-            )
 
     with app.app_context():
         from feedback.extensions import db
@@ -568,7 +499,6 @@ def _run(args, url: str, instance: str) -> int:
             "slow_statements": [
                 {"ms": round(e * 1000, 2), "sql": s[:400], "plan": p} for e, s, p in slow_plans
             ],
-            "index_trials": [{k: v for k, v in trial.items() if k != "plans"} for trial in trials],
         },
     }
     if not as_json:
@@ -598,23 +528,6 @@ def _run(args, url: str, instance: str) -> int:
                 f"{page['statements']:>7}{page['bare']['median_ms']:>9.2f}"
                 f"{verdict['allowed_ms']:>9.1f}  {'yes' if ok else 'NO'}"
             )
-        for trial in trials:
-            print(f"\n== with {trial['stage']} ({', '.join(trial['indexes'])}): met={trial['met']}")
-            for plan in trial["orphan_count_plan"]:
-                print("-- orphan count plan now:")
-                print(plan)
-            for name, plan in trial["plans"].items():
-                print(f"-- main SELECT plan now, {name}:")
-                print(plan)
-            for name, page in trial["pages"].items():
-                verdict = trial["verdicts"][name]
-                ok = verdict["within_2x_of_bare_plus_render"] and verdict["under_100ms"]
-                print(
-                    f"{name:<14}{page['median_ms']:>9.1f}{page['p95_ms']:>9.1f}"
-                    f"{page['sql_ms']:>9.1f}{page['render_ms']:>9.1f}{page['statements']:>7}"
-                    f"{page['bare_median_ms']:>9.2f}{verdict['allowed_ms']:>9.1f}"
-                    f"  {'yes' if ok else 'NO'}"
-                )
     emit(result, as_json)
     return 0
 
