@@ -18,10 +18,7 @@ from feedback.origins import InvalidOrigin, parse_allowed_origin
 
 
 def script_tag(site: Site) -> str:
-    base = (current_app.config["BASE_URL"] or "https://YOUR-FEEDBACK-SERVICE").rstrip("/")
-    return (
-        f'<script src="{base}/static/js/feedback.js" data-site="{site.public_key}" async></script>'
-    )
+    return site.script_tag(current_app.config["BASE_URL"] or "https://YOUR-FEEDBACK-SERVICE")
 
 
 @click.group(cls=AppGroup)

@@ -71,15 +71,7 @@ def _owned_site(site_id: int) -> Site:
 
 
 def script_tag(site: Site) -> str:
-    """The tag a site pastes into its article pages."""
-    base = current_app.config["BASE_URL"]
-    path = url_for("static", filename="js/feedback.js")
-    src = (
-        base.rstrip("/") + path
-        if base
-        else url_for("static", filename="js/feedback.js", _external=True)
-    )
-    return f'<script src="{src}" data-site="{site.public_key}" async></script>'
+    return site.script_tag(current_app.config["BASE_URL"] or request.host_url)
 
 
 def _members(site_id: int) -> list[Membership]:

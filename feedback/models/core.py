@@ -69,6 +69,11 @@ class Site(db.Model):
     def allows_origin(self, origin: str) -> bool:
         return origin_allowed(origin, self.allowed_origins or [])
 
+    def script_tag(self, service_url: str) -> str:
+        """The tag the site pastes into its article pages, for the service at ``service_url``."""
+        src = f"{service_url.rstrip('/')}/static/js/feedback.js"
+        return f'<script src="{src}" data-site="{self.public_key}" async></script>'
+
     @property
     def corrections_public(self) -> bool:
         """Whether the site publishes its corrections log (opt-in, in its settings)."""
