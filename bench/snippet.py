@@ -1,6 +1,6 @@
 """How big the reader snippet is, and what it costs a page, in Debian's Chromium.
 
-    python bench/snippet.py [--runs 20] [--chromium /usr/bin/chromium]
+    python bench/snippet.py [--runs 20] [--chromium /usr/bin/chromium] [--quick] [--json]
 
 Prints the gzipped size against the 6 KB budget, then, over loopback only (a throwaway
 static server on 127.0.0.1), medians and 90th percentiles of:
@@ -16,7 +16,9 @@ Exits 1 when the snippet is over budget.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
+import json
 import shutil
 import statistics
 import subprocess
@@ -177,17 +179,43 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="page loads per measure (20)")
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="Chromium binary")
+    parser.add_argument("--quick", action="store_true", help="5 runs unless --runs is given")
+    parser.add_argument("--json", action="store_true", help="print only one JSON object")
     args = parser.parse_args()
+    if args.quick and "--runs" not in sys.argv[1:]:
+        args.runs = 5
+    if not args.json:
+        return report(args)[0]
+    # The human report goes to stderr; stdout gets only the JSON object (see bench/README.md).
+    with contextlib.redirect_stdout(sys.stderr):
+        status, result = report(args)
+    print(json.dumps(result))
+    return status
+
+
+def report(args) -> tuple[int, dict]:
+    """Measure and print; returns the exit status and the run_all.py result object."""
     runs = max(1, min(args.runs, 500))
 
     size, how = gzipped_size()
     raw = SNIPPET.stat().st_size
     print(f"{SNIPPET.name}: {raw:,} bytes, {size:,} gzipped ({how})")
     print(f"budget: {size / BUDGET:.1%} of {BUDGET:,} bytes, {BUDGET - size:,} to spare")
+    result = {
+        "name": "snippet",
+        "figure": f"{size:,} bytes gzipped",
+        "baseline": None,
+        "ratio": None,
+        "ratio_meaning": "load event with the async tag / without it (medians)",
+        "target": f"< {BUDGET:,} bytes gzipped (docs/snippet.md)",
+        "met": size < BUDGET,
+        "details": {"raw_bytes": raw, "gzipped_bytes": size, "gzip": how, "runs": runs},
+    }
 
     if not Path(args.chromium).exists():
         print(f"no Chromium at {args.chromium}: load times skipped")
-        return 0 if size < BUDGET else 1
+        result["details"]["chromium"] = None
+        return (0 if size < BUDGET else 1), result
     with static_server() as base:
         results = measure(base, args.chromium, runs)
     evaluation = [
@@ -202,7 +230,26 @@ def main() -> int:
     print(f"  difference of the medians        {added:7.2f} ms")
     print(f"  first open (builds the dialog)   {summary(results['first-open'])}")
     print(f"  open on a {article} {summary(results['long-text'])}")
-    return 0 if size < BUDGET else 1
+    median = statistics.median
+    result["figure"] = (
+        f"{size:,} B gzipped; evaluation {median(evaluation):.2f} ms; "
+        f"load event {added:+.2f} ms; first open {median(results['first-open']):.1f} ms"
+    )
+    without = median(results["without"])
+    result["baseline"] = f"same page without the tag: load event {without:.1f} ms"
+    result["ratio"] = round(median(results["async-snippet"]) / without, 3) if without else None
+    result["details"].update(
+        {
+            "chromium": args.chromium,
+            "evaluation_ms_median": round(median(evaluation), 3),
+            "load_with_ms_median": round(median(results["async-snippet"]), 3),
+            "load_without_ms_median": round(without, 3),
+            "load_added_ms": round(added, 3),
+            "first_open_ms_median": round(median(results["first-open"]), 3),
+            "long_text_open_ms_median": round(median(results["long-text"]), 3),
+        }
+    )
+    return (0 if size < BUDGET else 1), result
 
 
 if __name__ == "__main__":

@@ -69,8 +69,9 @@ def save():
         if notify is not None:
             set_member_notify(current_user.id, member.site_id, notify)
         hour = request.form.get(f"hour-{member.site_id}", "")
-        if hour.isdigit() and 0 <= int(hour) <= 23:
-            member.digest_hour = int(hour)
+        hour_number = access.parse_number(hour, 0, 23)
+        if hour_number is not None:
+            member.digest_hour = hour_number
         site_default = _choice(f"default-{member.site_id}")
         if site_default is not None and member.role == Role.OWNER:
             # Reassign, not mutate: the JSON column notices only a new value.

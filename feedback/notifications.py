@@ -21,6 +21,7 @@ from flask import current_app, has_request_context, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from feedback.extensions import db
 from feedback.models import (
@@ -412,6 +413,7 @@ def digest_content(site_id: int, start: datetime, end: datetime) -> list[Article
             Suggestion.status != SuggestionStatus.SPAM,
         )
         .order_by(Suggestion.created_at, Suggestion.id)
+        .options(selectinload(Suggestion.article))
     ).all()
     by_article: dict[int, list[Suggestion]] = {}
     for row in rows:
@@ -433,17 +435,36 @@ def digest_content(site_id: int, start: datetime, end: datetime) -> list[Article
     return articles
 
 
-def queue_digest(member: Membership, now: datetime) -> OutboxMessage | None:
+def digest_key(member: Membership, now: datetime) -> str | None:
+    """The outbox key of the member's digest for the period just finished (None: the
+    member gets no digests): the same digest can never be queued twice."""
+    period = digest_period(member, now)
+    if period is None:
+        return None
+    return f"digest:{member.user_id}:{member.site_id}:{period[1]:%Y%m%dT%H%MZ}"
+
+
+# Digest contents met in one run, by (site id, period start, period end): every member of
+# a site with the same period gets the same reports.
+DigestContents = dict[tuple[int, datetime, datetime], list[ArticleDigest]]
+
+
+def queue_digest(
+    member: Membership, now: datetime, contents: DigestContents | None = None
+) -> OutboxMessage | None:
     """Queue the member's digest for the period just finished; None if nothing new or
     already queued. Does not commit."""
     period = digest_period(member, now)
     if period is None or not _mailable(member):
         return None
     start, end = period
-    key = f"digest:{member.user_id}:{member.site_id}:{end:%Y%m%dT%H%MZ}"
+    key = digest_key(member, now)
     if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
         return None
-    articles = digest_content(member.site_id, start, end)
+    contents = {} if contents is None else contents
+    if (member.site_id, start, end) not in contents:
+        contents[member.site_id, start, end] = digest_content(member.site_id, start, end)
+    articles = contents[member.site_id, start, end]
     if not articles:
         return None
     kinds = Counter()
@@ -475,12 +496,18 @@ def queue_digest(member: Membership, now: datetime) -> OutboxMessage | None:
     )
 
 
+DIGEST_BATCH = 200
+
+
 def queue_due_digests(now: datetime | None = None) -> list[int]:
-    """Queue every member's digest for the period just finished; commits per member."""
+    """Queue every member's digest for the period just finished; commits per batch of
+    members, so that a run over many members costs each commit only its own batch (a
+    crash loses at most a batch, which the next run queues again)."""
     now = now or utcnow()
     ids: list[int] = []
-    members = db.session.scalars(
-        select(Membership)
+    contents: DigestContents = {}
+    member_ids = db.session.scalars(
+        select(Membership.id)
         .join(User)
         .where(
             Membership.notify.in_([NotifySetting.HOURLY, NotifySetting.DAILY]),
@@ -488,11 +515,28 @@ def queue_due_digests(now: datetime | None = None) -> list[int]:
         )
         .order_by(Membership.id)
     ).all()
-    for member in members:
-        row = queue_digest(member, now)
-        if row is not None:
-            db.session.flush()
-            ids.append(row.id)
+    for offset in range(0, len(member_ids), DIGEST_BATCH):
+        batch = db.session.scalars(
+            select(Membership)
+            .where(Membership.id.in_(member_ids[offset : offset + DIGEST_BATCH]))
+            .options(selectinload(Membership.user), selectinload(Membership.site))
+            .order_by(Membership.id)
+        ).all()
+        keys = {member.id: digest_key(member, now) for member in batch}
+        queued = set(
+            db.session.scalars(
+                select(OutboxMessage.key).where(
+                    OutboxMessage.key.in_([key for key in keys.values() if key])
+                )
+            )
+        )
+        for member in batch:
+            if keys[member.id] is None or keys[member.id] in queued:
+                continue
+            row = queue_digest(member, now, contents)
+            if row is not None:
+                db.session.flush()
+                ids.append(row.id)
         db.session.commit()
     return ids
 

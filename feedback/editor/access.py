@@ -37,6 +37,15 @@ def membership(site_id: int) -> Membership | None:
 MAX_ID = 2**31 - 1
 
 
+def parse_number(raw: str, low: int = 1, high: int = MAX_ID) -> int | None:
+    """A whole number from a form or query string when it is ASCII digits between ``low``
+    and ``high`` (``str.isdigit`` alone also takes "²", which ``int`` refuses)."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    number = int(raw)
+    return number if low <= number <= high else None
+
+
 def require_member(site_id: int, role: Role = Role.VIEWER) -> Membership:
     """The user's membership of the site: 404 if none, 403 if its role is below ``role``."""
     member = membership(site_id) if site_id <= MAX_ID else None

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import Select, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
+from feedback.editor.access import parse_number
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.models import Article, Suggestion, SuggestionKind, SuggestionStatus
@@ -74,10 +75,6 @@ class QueueFilters:
 _FIELDS = {name for name in QueueFilters.__dataclass_fields__ if name != "errors"}
 
 
-def _positive_int(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
-
-
 def parse_filters(args) -> QueueFilters:
     """Read the filters from the query string; a bad value is named in ``errors`` and
     left out, so the page still shows and says what it ignored."""
@@ -86,7 +83,7 @@ def parse_filters(args) -> QueueFilters:
     for name in ("site", "article"):
         raw = args.get(name, "")
         if raw:
-            number = _positive_int(raw)
+            number = parse_number(raw)
             if number is None:
                 errors[name] = f"“{raw}” is not a {name} number."
             else:
@@ -108,13 +105,13 @@ def parse_filters(args) -> QueueFilters:
             errors["kind"] = "Unknown kind; choose from the list."
     assignee = args.get("assignee", "")
     if assignee:
-        if assignee in ("me", "none") or _positive_int(assignee) is not None:
+        if assignee in ("me", "none") or parse_number(assignee) is not None:
             values["assignee"] = assignee
         else:
             errors["assignee"] = "Unknown assignee."
     min_reports = args.get("min_reports", "")
     if min_reports:
-        number = _positive_int(min_reports)
+        number = parse_number(min_reports)
         if number is None:
             errors["min_reports"] = "“Reported by at least” takes a whole number from 1."
         else:

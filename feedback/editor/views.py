@@ -182,7 +182,8 @@ def _assignee_from_form() -> User | None:
         return None
     if raw == "me":
         return current_user._get_current_object()
-    user = db.session.get(User, int(raw)) if raw.isdigit() else None
+    user_id = access.parse_number(raw)
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
         raise Invalid.field("assignee", "Unknown member.")
     return user

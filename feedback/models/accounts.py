@@ -108,6 +108,6 @@ class Membership(db.Model):
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Flask-Login's way back from the session cookie to the user."""
-    if not user_id.isdigit():
+    if not (user_id.isascii() and user_id.isdigit()):
         return None
     return db.session.get(User, int(user_id))
