@@ -20,7 +20,11 @@ wait_for() {
     echo "no answer from $1" >&2; return 1
 }
 check() {  # URL, text the body must contain
-    curl -fsS "$1" | grep -q -- "$2" || { echo "FAIL: $1 lacks $2" >&2; exit 1; }
+    # Read the whole page first: grep -q stops at the first match, and curl writing into a
+    # closed pipe would fail the check under pipefail.
+    local page
+    page=$(curl -fsS "$1") || { echo "FAIL: $1 did not answer" >&2; exit 1; }
+    grep -q -- "$2" <<<"$page" || { echo "FAIL: $1 lacks $2" >&2; exit 1; }
     echo "ok: $1"
 }
 
@@ -41,4 +45,6 @@ pids+=($!)
 wait_for "http://127.0.0.1:$demo_port/"
 check "http://127.0.0.1:$demo_port/" 'data-site="demo"'
 check "http://127.0.0.1:$demo_port/static/css/demo.css" "prefers-color-scheme"
+check "http://127.0.0.1:$demo_port/editor/sign-in" 'name="csrf_token"'
+check "http://127.0.0.1:$demo_port/static/editor/editor.js" "shortcuts"
 echo "wheel smoke test passed"
