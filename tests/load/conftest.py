@@ -17,7 +17,10 @@ import pytest
 
 from tests.conftest import SITE_ORIGIN
 from tests.databases import POSTGRES_URL
-from tests.mail.conftest import BASE_URL
+from tests.mail.conftest import (
+    BASE_URL,
+    smtp,  # noqa: F401 - the real SMTP server fixture, shared
+)
 
 FEEDBACK = str(Path(sys.executable).parent / "feedback")
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -130,6 +133,24 @@ def stop_worker(worker: subprocess.Popen, kill: bool = False) -> int:  # any chi
     finally:
         if worker.stdout is not None:
             worker.stdout.close()
+
+
+@pytest.fixture
+def application_name() -> str:
+    """Set on this test's app connections only, so the test can find (and kill) its own
+    connections and nobody else's."""
+    return f"fbload-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def named_engine_options(test_database, application_name) -> dict:
+    """The test database's engine options (its schema's search_path kept), with the name."""
+    options = dict(test_database.engine_options)
+    options["connect_args"] = {
+        **options.get("connect_args", {}),
+        "application_name": application_name,
+    }
+    return options
 
 
 @pytest.fixture

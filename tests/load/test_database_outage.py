@@ -3,7 +3,6 @@ answers 503 with Retry-After, never 500, and nothing acknowledged is lost."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 
@@ -30,21 +29,9 @@ TERMINATE = sa.text(
 
 
 @pytest.fixture
-def application_name() -> str:
-    """Set on this test's app connections only, so the test kills nobody else's."""
-    return f"fbload-outage-{secrets.token_hex(4)}"
-
-
-@pytest.fixture
-def app_config(test_database, application_name) -> dict:
-    options = dict(test_database.engine_options)
-    # Keep the schema's search_path option from the test database, add the name.
-    options["connect_args"] = {
-        **options.get("connect_args", {}),
-        "application_name": application_name,
-    }
+def app_config(named_engine_options) -> dict:
     return {
-        "SQLALCHEMY_ENGINE_OPTIONS": options,
+        "SQLALCHEMY_ENGINE_OPTIONS": named_engine_options,
         "RATELIMIT_PER_CLIENT": "1000000/minute",
         "RATELIMIT_PER_SITE": "1000000/minute",
         "RETRY_AFTER_UNAVAILABLE": 1,

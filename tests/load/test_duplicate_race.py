@@ -3,7 +3,6 @@ must form one group, not two."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 
@@ -22,18 +21,8 @@ pytestmark = needs_postgres
 
 
 @pytest.fixture
-def application_name() -> str:
-    return f"fbload-dup-{secrets.token_hex(4)}"
-
-
-@pytest.fixture
-def app_config(test_database, application_name) -> dict:
-    options = dict(test_database.engine_options)
-    options["connect_args"] = {
-        **options.get("connect_args", {}),
-        "application_name": application_name,
-    }
-    return {"SQLALCHEMY_ENGINE_OPTIONS": options}
+def app_config(named_engine_options) -> dict:
+    return {"SQLALCHEMY_ENGINE_OPTIONS": named_engine_options}
 
 
 def is_duplicate_lookup(statement: str) -> bool:

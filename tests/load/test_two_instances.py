@@ -22,7 +22,7 @@ from tests.load.conftest import (
     stop_worker,
     worker_environment,
 )
-from tests.mail.conftest import BASE_URL, SMTPServer, add_member
+from tests.mail.conftest import BASE_URL, add_member
 
 pytestmark = needs_postgres
 
@@ -30,14 +30,6 @@ PER_CLIENT = 10
 MEMBERS = ("desk@example.com", "night@example.com", "chief@example.com")
 TEXT = "Fire crews were called to the harbour warehouse at dawn; nobody was hurt, police said."
 WORDS = ("Fire", "crews", "called", "harbour", "warehouse", "dawn", "nobody", "hurt", "police")
-
-
-@pytest.fixture
-def smtp():
-    server = SMTPServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
