@@ -120,6 +120,21 @@ def site(app) -> Site:
     return new_site
 
 
+@pytest.fixture
+def other_site(app) -> Site:
+    """A second site, with members and reports of its own in the tests that need one."""
+    second = Site(
+        name="The Other Paper",
+        public_key="other-key",
+        allowed_origins=["https://other.example.net"],
+        settings={},
+    )
+    second.rotate_secret()
+    db.session.add(second)
+    db.session.commit()
+    return second
+
+
 def suggestion_body(text: str = ARTICLE_TEXT, exact: str | None = "then", **changes) -> dict:
     """A valid POST body quoting the first ``exact`` in ``text``; ``changes`` override keys."""
     body: dict = {

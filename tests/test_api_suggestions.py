@@ -351,18 +351,7 @@ class TestCors:
         assert response.status_code == 422
         assert response.headers["Access-Control-Allow-Origin"] == SITE_ORIGIN
 
-    def test_origin_of_another_site_is_refused(self, site, post_suggestion):
-        from feedback.models import Site
-
-        other = Site(
-            name="Other",
-            public_key="other-key",
-            allowed_origins=["https://other.example.net"],
-            settings={},
-        )
-        other.rotate_secret()
-        db.session.add(other)
-        db.session.commit()
+    def test_origin_of_another_site_is_refused(self, site, other_site, post_suggestion):
         response = post_suggestion(suggestion_body(), origin="https://other.example.net")
         assert response.status_code == 403
         assert "Access-Control-Allow-Origin" not in response.headers

@@ -103,20 +103,6 @@ def app_config() -> dict:
 
 
 @pytest.fixture
-def other_site(app) -> Site:
-    site = Site(
-        name="The Other Paper",
-        public_key="other-key",
-        allowed_origins=["https://other.example.net"],
-        settings={},
-    )
-    site.rotate_secret()
-    db.session.add(site)
-    db.session.commit()
-    return site
-
-
-@pytest.fixture
 def users(site, other_site) -> dict[str, User]:
     """One user per role on ``site``, and a member of ``other_site`` only."""
     return {

@@ -101,12 +101,3 @@ def add_member(
     db.session.add(member)
     db.session.commit()
     return member
-
-
-@pytest.fixture
-def other_site(app) -> Site:
-    other = Site(name="The Other Paper", public_key="other-key", allowed_origins=[], settings={})
-    other.rotate_secret()
-    db.session.add(other)
-    db.session.commit()
-    return other
