@@ -27,6 +27,23 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.dirname(sys.executable)
 
 
+def made_up_text(
+    rng, chars: int, words: Sequence[str], sentence_words: tuple[int, int], one_line: bool = False
+) -> str:
+    """News-like filler of at least ``chars`` characters: numbered sentences of random
+    ``words``, a paragraph break every five sentences unless ``one_line``. Callers cut it."""
+    parts: list[str] = []
+    length = 0
+    sentence = 0
+    while length < chars:
+        picked = [rng.choice(words) for _ in range(rng.randint(*sentence_words))]
+        sentence += 1
+        part = " ".join(picked).capitalize() + f" {sentence}."
+        parts.append(part + ("\n" if (not one_line and sentence % 5 == 0) else " "))
+        length += len(part) + 1
+    return "".join(parts)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -47,6 +47,7 @@ from _common import (
     free_port,
     libpq_dsn,
     log,
+    made_up_text,
     percentile,
     run_feedback,
     server_process,
@@ -73,17 +74,8 @@ KINDS = ["typo", "typo", "typo", "factual", "unclear", "other"]
 
 def make_article(chars: int = 20_000, seed: int = 7) -> str:
     """Plain article text of about ``chars`` characters, paragraphs every 5 sentences."""
-    rng = random.Random(seed)
-    parts: list[str] = []
-    length = 0
-    sentence = 0
-    while length < chars:
-        words = [rng.choice(WORDS) for _ in range(rng.randint(8, 22))]
-        sentence += 1
-        part = " ".join(words).capitalize() + f" {sentence}."
-        parts.append(part + ("\n" if sentence % 5 == 0 else " "))
-        length += len(part) + 1
-    return "".join(parts)[:chars].rsplit(" ", 1)[0].strip() + "."
+    text = made_up_text(random.Random(seed), chars, WORDS, (8, 22))
+    return text[:chars].rsplit(" ", 1)[0].strip() + "."
 
 
 class BodyMaker:

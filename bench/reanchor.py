@@ -25,6 +25,8 @@ import time
 import uuid
 from collections import Counter
 
+from _common import made_up_text
+
 # fmt: off
 WORDS = [
     "the", "harbour", "ferry", "council", "island", "quay", "crossing", "minutes", "service",
@@ -38,17 +40,7 @@ TARGET_TASK_S = 10.0
 
 
 def make_text(rng: random.Random, chars: int, one_line: bool) -> str:
-    parts: list[str] = []
-    length = 0
-    sentence = 0
-    while length < chars:
-        words = [rng.choice(WORDS) for _ in range(rng.randint(8, 20))]
-        sentence += 1
-        part = " ".join(words).capitalize() + f" {sentence}."
-        separator = "\n" if (not one_line and sentence % 5 == 0) else " "
-        parts.append(part + separator)
-        length += len(part) + 1
-    return "".join(parts).strip()[:chars].strip()
+    return made_up_text(rng, chars, WORDS, (8, 20), one_line).strip()[:chars].strip()
 
 
 def main() -> None:
