@@ -48,16 +48,9 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
-def _signin_limit_per_account() -> str:
-    return current_app.config["SIGNIN_LIMIT_PER_ACCOUNT"]
-
-
-def _signin_limit_per_client() -> str:
-    return current_app.config["SIGNIN_LIMIT_PER_CLIENT"]
-
-
-def _password_mail_limit() -> str:
-    return current_app.config["PASSWORD_MAIL_LIMIT"]
+def _setting(name: str):
+    """A limit read from the settings when the request comes (Flask-Limiter calls it)."""
+    return lambda: current_app.config[name]
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -83,10 +76,16 @@ def too_many_attempts(_error):
 
 @blp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(
-    _signin_limit_per_account, key_func=_account_key, methods=["POST"], deduct_when=_failed
+    _setting("SIGNIN_LIMIT_PER_ACCOUNT"),
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
 )
 @limiter.limit(
-    _signin_limit_per_client, key_func=client_ip_hash, methods=["POST"], deduct_when=_failed
+    _setting("SIGNIN_LIMIT_PER_CLIENT"),
+    key_func=client_ip_hash,
+    methods=["POST"],
+    deduct_when=_failed,
 )
 def sign_in():
     target = safe_next(request.values.get("next"), url_for("editor.queue"))
@@ -172,8 +171,8 @@ def queue_password_mail(user: User, invited_to: str | None = None) -> int | None
 
 
 @blp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit(_password_mail_limit, key_func=client_ip_hash, methods=["POST"])
-@limiter.limit(_password_mail_limit, key_func=_account_key, methods=["POST"])
+@limiter.limit(_setting("PASSWORD_MAIL_LIMIT"), key_func=client_ip_hash, methods=["POST"])
+@limiter.limit(_setting("PASSWORD_MAIL_LIMIT"), key_func=_account_key, methods=["POST"])
 def forgot_password():
     if request.method == "GET":
         return render_template("editor/forgot_password.html", sent=False)
