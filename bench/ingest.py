@@ -438,6 +438,8 @@ def _run(args, as_json: bool, text: str, instance: str, url: str, dsn: str) -> i
         FEEDBACK_RATELIMIT_PER_CLIENT="1000000/minute",
         FEEDBACK_RATELIMIT_PER_SITE="1000000/minute",
         FEEDBACK_BASE_URL=f"http://127.0.0.1:{service_port}",
+        FEEDBACK_REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        FEEDBACK_HUEY_NAME=f"fb-bench-{uuid.uuid4().hex[:8]}",
     )
     baseline_env = dict(os.environ, BENCH_BASELINE_DSN=dsn)
     maker = BodyMaker(text, site_key)
@@ -473,7 +475,7 @@ def _run(args, as_json: bool, text: str, instance: str, url: str, dsn: str) -> i
         number = 0
         for _round in range(args.rounds):
             for label, port, table in (
-                ("service", service_port, "suggestion"),
+                ("service", service_port, "incoming_report"),
                 ("baseline", baseline_port, "bench_raw_report"),
             ):
                 runs[label].append(measure(label, port, dsn, table, maker, args, number, as_json))

@@ -48,6 +48,10 @@ DEFAULTS: dict[str, object] = {
     "DEV_MAILBOX": False,
     # At most one instant notice per member and site in this many minutes.
     "INSTANT_THROTTLE_MINUTES": 5,
+    # Filing an accepted report on the worker: tries before it is left for people, and
+    # how many waiting reports one sweep files.
+    "FILING_MAX_ATTEMPTS": 5,
+    "FILING_SWEEP_BATCH": 500,
     # Failed sends are retried after 60 s, 120 s, 240 s … (at most an hour apart).
     "OUTBOX_MAX_ATTEMPTS": 8,
     "OUTBOX_RETRY_BASE_SECONDS": 60,

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_request_context, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, event, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -308,9 +308,12 @@ def queue_new_report(suggestion: Suggestion, now: datetime | None = None) -> lis
 
     Call before the commit that stores the report, never for a duplicate or spam.
     """
+    members = _members(suggestion.site_id, NotifySetting.INSTANT, lock=True)
+    # Read the clock once the members are locked: a report filed meanwhile by another
+    # worker may have mailed them, and its mail must not look newer than "now".
     now = now or utcnow()
     ids: list[int] = []
-    for member in _members(suggestion.site_id, NotifySetting.INSTANT, lock=True):
+    for member in members:
         last = _last_instant_at(member.user_id, suggestion.site_id)
         if last is not None and last > now - _throttle():
             db.session.add(
@@ -335,9 +338,18 @@ def queue_new_report(suggestion: Suggestion, now: datetime | None = None) -> lis
 def release_held_notices(now: datetime | None = None) -> list[int]:
     """Mail what the throttle held back once its window is over, with no new report to
     carry it; does not commit. Returns the outbox ids written."""
+    pairs = db.session.execute(select(HeldNotice.user_id, HeldNotice.site_id).distinct()).all()
+    if pairs and db.session.get_bind().dialect.name == "postgresql":
+        # Lock the members first and in id order, as queue_new_report does, so releasing
+        # and filing a report at once wait for each other instead of deadlocking.
+        db.session.scalars(
+            select(Membership.id)
+            .where(tuple_(Membership.user_id, Membership.site_id).in_(pairs))
+            .order_by(Membership.id)
+            .with_for_update()
+        ).all()
     now = now or utcnow()
     ids: list[int] = []
-    pairs = db.session.execute(select(HeldNotice.user_id, HeldNotice.site_id).distinct()).all()
     for user_id, site_id in pairs:
         member = db.session.scalar(select(Membership).filter_by(user_id=user_id, site_id=site_id))
         held = db.session.scalars(

@@ -145,18 +145,31 @@ class QuoteOut(Schema):
 class ArticleOut(Schema):
     url = fields.String()
     title = fields.String()
-    revision = fields.Integer()
+    revision = fields.Integer(
+        allow_none=True, metadata={"description": "Empty while the report is `received`."}
+    )
 
 
 class LinksOut(Schema):
     self = fields.String()
 
 
+# The status of an accepted report until the worker files it (moments later).
+RECEIVED = "received"
+_REPORT_STATES = [RECEIVED, *(status.value for status in SuggestionStatus)]
+
+
 class SuggestionOut(Schema):
     """A stored suggestion as the public API shows it (nothing about the reporter)."""
 
     id = fields.UUID()
-    status = fields.Enum(SuggestionStatus, by_value=True)
+    status = fields.String(
+        validate=validate.OneOf(_REPORT_STATES),
+        metadata={
+            "enum": _REPORT_STATES,
+            "description": "`received` until the report is filed, moments after it is sent.",
+        },
+    )
     kind = fields.Enum(SuggestionKind, by_value=True)
     article = fields.Nested(ArticleOut)
     quote = fields.Nested(QuoteOut, allow_none=True)

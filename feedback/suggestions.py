@@ -1,4 +1,10 @@
-"""Operations on readers' suggestions: submitting, grouping duplicates."""
+"""Operations on readers' suggestions: accepting, filing, grouping duplicates.
+
+A report arrives in two steps. ``accept_report`` (the API request) checks everything
+that needs no stored data besides the site, then stores the body with one INSERT and
+answers; ``file_report`` (the worker, moments later) does the rest in one transaction:
+the article's revision, the duplicate group, the suggestion and its notices.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,28 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from feedback import anchoring, notifications, revisions, tasks, workflow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
-from feedback.models import Article, ArticleRevision, Site, Suggestion, SuggestionStatus
+from feedback.models import (
+    Article,
+    ArticleRevision,
+    IncomingReport,
+    Site,
+    Suggestion,
+    SuggestionStatus,
+    utcnow,
+)
 from feedback.models.core import OPEN_STATUSES
+from feedback.origins import origin_allowed
+from feedback.schemas import SuggestionIn
 
 # Called before the commit of every status change, as (suggestion, old_status, *details):
 # feedback.revisions passes (new_status, note). Outbox writes happen here, in the same
@@ -44,11 +63,24 @@ def request_digest(body: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def find_site(public_key: str) -> Site:
-    site = db.session.scalar(select(Site).where(Site.public_key == public_key))
-    if site is None:
+@dataclass(frozen=True)
+class SiteKey:
+    """What accepting a report needs of its site (read without the ORM: it is hot)."""
+
+    id: int
+    allowed_origins: list[str]
+
+    def allows_origin(self, origin: str) -> bool:
+        return origin_allowed(origin, self.allowed_origins)
+
+
+def find_site(public_key: str) -> SiteKey:
+    row = db.session.execute(
+        select(Site.id, Site.allowed_origins).where(Site.public_key == public_key)
+    ).first()
+    if row is None:
         raise NotFound("No site has this key.", {"site": ["Unknown site key."]})
-    return site
+    return SiteKey(row.id, list(row.allowed_origins or []))
 
 
 def _get_or_create(model, lookup: dict, defaults: dict):
@@ -135,14 +167,12 @@ def _anchor_quote(text: str, quote: dict) -> anchoring.Quote:
 
 
 def _open_report_on_same_span(
-    suggestion_id: uuid.UUID, article_id: int, quote: anchoring.Quote, replacement: str | None
+    article_id: int, quote: anchoring.Quote, replacement: str | None
 ) -> Suggestion | None:
     """The first open report on an overlapping span with the same quote and fix."""
     return db.session.scalar(
         select(Suggestion)
         .where(
-            # Not the report itself, stored a moment ago by a racing retry.
-            Suggestion.id != suggestion_id,
             Suggestion.article_id == article_id,
             Suggestion.duplicate_of_id.is_(None),
             Suggestion.status.in_(OPEN_STATUSES),
@@ -167,33 +197,23 @@ def _lock_span(article_id: int, exact: str) -> None:
         db.session.execute(select(func.pg_advisory_xact_lock(article_id, func.hashtext(exact))))
 
 
-def _existing_for_replay(suggestion_id: uuid.UUID, digest: str) -> Suggestion | None:
-    existing = db.session.get(Suggestion, suggestion_id)
-    if existing is not None and existing.request_digest != digest:
-        raise Conflict(
-            "This id was already used for a different report.",
-            {"id": ["Already used for a different report; make a new id."]},
-        )
-    return existing
+@dataclass(frozen=True)
+class PreparedReport:
+    """A report's fields as they are stored: the text normalised, the quote anchored in it."""
+
+    text: str
+    quote: anchoring.Quote | None
+    replacement: str | None
+    comment: str | None
+    reporter_name: str | None
+    reporter_email: str | None
+    reporter_notify: bool
+    honeypot: bool  # the field people leave empty was filled: stored as spam
 
 
-def submit_suggestion(
-    site: Site, data: dict, raw_body: dict, client: ClientInfo
-) -> tuple[Suggestion, bool]:
-    """Store a reader's report (validated ``data``, for ``site``) once; return it and
-    whether it is new.
-
-    Replaying the same body with the same id returns the stored report; the same
-    id with another body raises Conflict. Commits.
-    """
-    if client.origin is not None and not site.allows_origin(client.origin):
-        raise Forbidden(f"Origin {client.origin} may not send reports for this site.")
-
-    digest = request_digest(raw_body)
-    existing = _existing_for_replay(data["id"], digest)
-    if existing is not None:
-        return existing, False
-
+def prepare_report(data: dict) -> PreparedReport:
+    """Check and normalise a validated body (SuggestionIn); raise Invalid on what no
+    schema can tell: a hash that does not match, blank text, a quote not in the text."""
     article_in = data["article"]
     if article_in["sha256"] and article_in["sha256"].lower() != anchoring.text_sha256(
         article_in["text"]
@@ -202,24 +222,116 @@ def submit_suggestion(
     text = anchoring.normalise(article_in["text"])
     if not text:
         raise Invalid.field("article.text", "Must not be blank.")
-    quote = _anchor_quote(text, data["quote"]) if data["quote"] else None
     replacement = data["replacement"]
-    if replacement is not None:
-        replacement = anchoring.normalise(replacement, trim=False)
     reporter = data["reporter"] or {}
-    honeypot = bool(data["website"].strip())
+    return PreparedReport(
+        text=text,
+        quote=_anchor_quote(text, data["quote"]) if data["quote"] else None,
+        replacement=None if replacement is None else anchoring.normalise(replacement, trim=False),
+        comment=(data["comment"] or "").strip() or None,
+        reporter_name=(reporter.get("name") or "").strip() or None,
+        reporter_email=reporter.get("email") or None,
+        reporter_notify=bool(reporter.get("notify")),
+        honeypot=bool(data["website"].strip()),
+    )
 
-    stored = record_revision(site, article_in["url"], article_in["title"].strip(), text)
-    revision = stored.revision
-    duplicate_of = None
-    if quote is not None and not honeypot:
-        _lock_span(revision.article_id, quote.exact)
-        duplicate_of = _open_report_on_same_span(
-            data["id"], revision.article_id, quote, replacement
+
+@dataclass(frozen=True)
+class Acceptance:
+    """The API's answer to a report: what was stored and how far it got."""
+
+    report_id: uuid.UUID
+    created: bool  # False for a replay of a report already accepted
+    received_at: datetime
+    prepared: PreparedReport
+    filed: bool  # already a Suggestion (a replay after filing, or an inline task queue)
+
+
+def _insert_unless_present(model):
+    """INSERT … ON CONFLICT DO NOTHING for the session's database."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
+def accept_report(
+    site: SiteKey, data: dict, raw_body: dict, body_text: str, client: ClientInfo
+) -> Acceptance:
+    """Check a reader's report (validated ``data``; ``raw_body`` as parsed and
+    ``body_text`` as sent) and store it once for the worker to file. Commits.
+
+    Replaying the same body with the same id returns the first acceptance; the same id
+    with another body raises Conflict.
+    """
+    if client.origin is not None and not site.allows_origin(client.origin):
+        raise Forbidden(f"Origin {client.origin} may not send reports for this site.")
+    prepared = prepare_report(data)
+    digest = request_digest(raw_body)
+    received_at = utcnow()
+    inserted = db.session.execute(
+        _insert_unless_present(IncomingReport)
+        .values(
+            id=data["id"],
+            site_id=site.id,
+            body=body_text,
+            request_digest=digest,
+            user_agent=(client.user_agent or "")[:500] or None,
+            client_hash=client.client_hash,
+            received_at=received_at,
+            attempts=0,
         )
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(IncomingReport.id)
+    ).scalar()
+    if inserted is None:
+        db.session.rollback()
+        existing = db.session.get(IncomingReport, data["id"])
+        if existing is None or existing.request_digest != digest:
+            raise Conflict(
+                "This id was already used for a different report.",
+                {"id": ["Already used for a different report; make a new id."]},
+            )
+        filed = existing.filed_at is not None
+        return Acceptance(data["id"], False, existing.received_at, prepared, filed)
+    db.session.commit()
+    filed = tasks.file_report_soon(data["id"])
+    return Acceptance(data["id"], True, received_at, prepared, filed)
+
+
+def _claim_incoming(report_id: uuid.UUID) -> IncomingReport | None:
+    """The report, locked until the commit, if it still waits and no one else files it."""
+    return db.session.scalar(
+        select(IncomingReport)
+        .where(IncomingReport.id == report_id, IncomingReport.filed_at.is_(None))
+        .with_for_update(skip_locked=True)
+    )
+
+
+def file_report(report_id: uuid.UUID) -> Suggestion | None:
+    """File an accepted report as a Suggestion: upsert the article's revision, group it
+    with an open report of the same span, queue the notices, drop the stored body. Commits.
+
+    Returns None when there is nothing to do: filed already, or being filed by another
+    worker right now.
+    """
+    incoming = _claim_incoming(report_id)
+    if incoming is None:
+        db.session.rollback()
+        return None
+    site = db.session.get(Site, incoming.site_id)
+    data = SuggestionIn().load(json.loads(incoming.body))
+    prepared = prepare_report(data)
+    stored = record_revision(
+        site, data["article"]["url"], data["article"]["title"].strip(), prepared.text
+    )
+    revision = stored.revision
+    quote = prepared.quote
+    duplicate_of = None
+    if quote is not None and not prepared.honeypot:
+        _lock_span(revision.article_id, quote.exact)
+        duplicate_of = _open_report_on_same_span(revision.article_id, quote, prepared.replacement)
 
     suggestion = Suggestion(
-        id=data["id"],
+        id=report_id,
         site_id=site.id,
         article_id=revision.article_id,
         revision_id=revision.id,
@@ -229,36 +341,70 @@ def submit_suggestion(
         suffix=quote.suffix if quote else None,
         start=quote.start if quote else None,
         end=quote.end if quote else None,
-        replacement=replacement,
-        comment=(data["comment"] or "").strip() or None,
-        reporter_name=(reporter.get("name") or "").strip() or None,
-        reporter_email=reporter.get("email") or None,
-        reporter_notify=bool(reporter.get("notify")),
-        status=SuggestionStatus.SPAM if honeypot else SuggestionStatus.NEW,
-        honeypot=honeypot,
+        replacement=prepared.replacement,
+        comment=prepared.comment,
+        reporter_name=prepared.reporter_name,
+        reporter_email=prepared.reporter_email,
+        reporter_notify=prepared.reporter_notify,
+        status=SuggestionStatus.SPAM if prepared.honeypot else SuggestionStatus.NEW,
+        honeypot=prepared.honeypot,
         duplicate_of_id=duplicate_of.id if duplicate_of else None,
-        user_agent=(client.user_agent or "")[:500] or None,
-        client_hash=client.client_hash,
-        request_digest=digest,
+        user_agent=incoming.user_agent,
+        client_hash=incoming.client_hash,
+        request_digest=incoming.request_digest,
+        created_at=incoming.received_at,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(suggestion)
-    except IntegrityError:
-        # The same id arrived twice at once (a retry racing the original).
-        db.session.rollback()
-        existing = _existing_for_replay(data["id"], digest)
-        if existing is None:
-            raise
-        return existing, False
+    db.session.add(suggestion)
     if duplicate_of is not None:
         workflow.count_new_duplicate(duplicate_of.id)
     # Instant notices, once per report group: not for a duplicate, not for spam.
-    outbox_ids = [] if honeypot or duplicate_of else notifications.queue_new_report(suggestion)
+    outbox_ids = (
+        [] if prepared.honeypot or duplicate_of else notifications.queue_new_report(suggestion)
+    )
+    incoming.body = None
+    incoming.filed_at = utcnow()
     db.session.commit()
     tasks.enqueue_outbox(outbox_ids)
     # A new text: the article's open reports follow it there; a stale page's text: this
     # report is placed in the current one. Otherwise nothing moved (the common case).
     if stored.created or not stored.current:
         revisions.reanchor_soon(suggestion.article_id)
-    return suggestion, True
+    return suggestion
+
+
+def file_report_noting_failure(report_id: uuid.UUID) -> Suggestion | None:
+    """file_report, but a failure is written on the waiting report (attempts, last
+    error) for the sweep and for people before it is raised again."""
+    try:
+        return file_report(report_id)
+    except Exception as error:
+        db.session.rollback()
+        incoming = db.session.get(IncomingReport, report_id)
+        if incoming is not None and incoming.filed_at is None:
+            incoming.attempts += 1
+            incoming.last_error = f"{type(error).__name__}: {error}"[:2000]
+            db.session.commit()
+        raise
+
+
+def file_waiting_reports() -> int:
+    """File the reports still waiting (their task was lost, or failed): the worker's sweep.
+    A report that failed FILING_MAX_ATTEMPTS times is left for people, with its error."""
+    config = current_app.config
+    waiting = db.session.scalars(
+        select(IncomingReport.id)
+        .where(
+            IncomingReport.filed_at.is_(None),
+            IncomingReport.attempts < config["FILING_MAX_ATTEMPTS"],
+        )
+        .order_by(IncomingReport.received_at)
+        .limit(config["FILING_SWEEP_BATCH"])
+    ).all()
+    db.session.rollback()
+    filed = 0
+    for report_id in waiting:
+        try:
+            filed += file_report_noting_failure(report_id) is not None
+        except Exception:
+            current_app.logger.exception("could not file report %s; the sweep retries", report_id)
+    return filed

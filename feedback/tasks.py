@@ -10,6 +10,7 @@ process (``feedback worker``) builds the app once and runs its tasks.
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 
 from flask import Flask, current_app
@@ -25,6 +26,7 @@ class Tasks:
     sweep_outbox: object
     build_digests: object
     reanchor_article: object
+    file_report: object
 
 
 def make_huey(app: Flask) -> Huey:
@@ -97,7 +99,22 @@ def init_tasks(app: Flask) -> Tasks:
             revisions.reanchor_article(article_id)
         return len(behind)
 
-    tasks = Tasks(huey, send_outbox, sweep_outbox, build_digests, reanchor_article)
+    @huey.task(name="file_report")
+    @in_app
+    def file_report(report_id: str) -> None:
+        from feedback import suggestions
+
+        suggestions.file_report_noting_failure(uuid.UUID(report_id))
+
+    @huey.periodic_task(crontab(minute="*"), name="sweep_incoming_reports")
+    @in_app
+    def sweep_incoming_reports() -> int:
+        """Reports whose filing was never queued (the queue was down) or failed: each minute."""
+        from feedback import suggestions
+
+        return suggestions.file_waiting_reports()
+
+    tasks = Tasks(huey, send_outbox, sweep_outbox, build_digests, reanchor_article, file_report)
     app.extensions["huey"] = huey
     app.extensions["feedback_tasks"] = tasks
     return tasks
@@ -118,6 +135,21 @@ def enqueue_outbox(ids: list[int]) -> None:
         tasks().send_outbox(ids)
     except Exception:  # the periodic sweep sends what was not enqueued
         current_app.logger.exception("could not enqueue mail %s; the sweep will send it", ids)
+
+
+def file_report_soon(report_id: uuid.UUID) -> bool:
+    """File an accepted report on the queue; call after the commit that stored it.
+    Returns whether it is filed already (an inline queue runs the task at once).
+
+    A queue that cannot be reached loses nothing: the report waits for the sweep.
+    """
+    queue = tasks()
+    try:
+        queue.file_report(str(report_id))
+    except Exception:  # the periodic sweep files what was not enqueued
+        current_app.logger.exception("could not queue report %s; the sweep files it", report_id)
+        return False
+    return queue.huey.immediate
 
 
 def reanchor_article_task(article_id: int) -> None:

@@ -43,3 +43,29 @@ def test_downgrade_and_upgrade_again(empty_database_app):
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     upgrade(directory=str(MIGRATIONS_DIR))
     assert schema_differences() == []
+
+
+def test_reports_stored_before_the_intake_get_their_receipt(empty_database_app):
+    """After the upgrade, a late retry of an old report is a replay, not a new report."""
+    import uuid
+
+    from feedback.models import Article, ArticleRevision, IncomingReport, Site, Suggestion
+
+    upgrade(directory=str(MIGRATIONS_DIR), revision="0001")
+    site = Site(name="Old", public_key="old-key", allowed_origins=[], settings={})
+    site.rotate_secret()
+    article = Article(site=site, url="https://news.example.com/old", title="Old")
+    revision = ArticleRevision(article=article, number=1, text="Old text.", sha256="0" * 64)
+    report = Suggestion(
+        id=uuid.uuid4(), site=site, article=article, revision=revision, kind="typo",
+        request_digest="d" * 64,
+    )  # fmt: skip
+    db.session.add(report)
+    db.session.commit()
+    report_id = report.id
+    db.session.remove()
+
+    upgrade(directory=str(MIGRATIONS_DIR))
+    receipt = db.session.get(IncomingReport, report_id)
+    assert (receipt.request_digest, receipt.body) == ("d" * 64, None)
+    assert receipt.filed_at is not None

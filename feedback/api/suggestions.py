@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from flask import current_app, g, request, url_for
@@ -12,8 +13,8 @@ from feedback import suggestions
 from feedback.api import remember_site
 from feedback.errors import NotFound
 from feedback.extensions import client_ip_hash, db, limiter
-from feedback.models import Suggestion, SuggestionStatus
-from feedback.schemas import ErrorOut, SuggestionIn, SuggestionOut
+from feedback.models import IncomingReport, Suggestion, SuggestionStatus
+from feedback.schemas import RECEIVED, ErrorOut, SuggestionIn, SuggestionOut
 
 blp = Blueprint(
     "api_suggestions",
@@ -36,9 +37,18 @@ def _per_site_limit() -> str:
     return current_app.config["RATELIMIT_PER_SITE"]
 
 
+def _quote_out(exact, prefix, suffix, start, end) -> dict | None:
+    if exact is None:
+        return None
+    return {"exact": exact, "prefix": prefix, "suffix": suffix, "start": start, "end": end}
+
+
+def _links(report_id: uuid.UUID) -> dict:
+    return {"self": url_for("api_suggestions.SuggestionItem", suggestion_id=report_id)}
+
+
 def represent(suggestion: Suggestion) -> dict:
-    """The public view of a stored suggestion (the shape of SuggestionOut)."""
-    has_quote = suggestion.exact is not None
+    """The public view of a filed suggestion (the shape of SuggestionOut)."""
     return {
         "id": suggestion.id,
         # A honeypot catch is answered like any accepted report.
@@ -49,21 +59,44 @@ def represent(suggestion: Suggestion) -> dict:
             "title": suggestion.article.title,
             "revision": suggestion.revision.number,
         },
-        "quote": {
-            "exact": suggestion.exact,
-            "prefix": suggestion.prefix,
-            "suffix": suggestion.suffix,
-            "start": suggestion.start,
-            "end": suggestion.end,
-        }
-        if has_quote
-        else None,
+        "quote": _quote_out(
+            suggestion.exact, suggestion.prefix, suggestion.suffix, suggestion.start, suggestion.end
+        ),
         "replacement": suggestion.replacement,
         "comment": suggestion.comment,
         "duplicate_of": None if suggestion.honeypot else suggestion.duplicate_of_id,
         "created_at": suggestion.created_at,
-        "links": {"self": url_for("api_suggestions.SuggestionItem", suggestion_id=suggestion.id)},
+        "links": _links(suggestion.id),
     }
+
+
+def represent_received(acceptance: suggestions.Acceptance, data: dict) -> dict:
+    """The public view of an accepted report the worker has not filed yet."""
+    prepared, quote = acceptance.prepared, acceptance.prepared.quote
+    return {
+        "id": acceptance.report_id,
+        "status": RECEIVED,
+        "kind": data["kind"],
+        "article": {
+            "url": data["article"]["url"],
+            "title": data["article"]["title"].strip(),
+            "revision": None,
+        },
+        "quote": quote
+        and _quote_out(quote.exact, quote.prefix, quote.suffix, quote.start, quote.end),
+        "replacement": prepared.replacement,
+        "comment": prepared.comment,
+        "duplicate_of": None,
+        "created_at": acceptance.received_at,
+        "links": _links(acceptance.report_id),
+    }
+
+
+def represent_acceptance(acceptance: suggestions.Acceptance, data: dict) -> dict:
+    suggestion = db.session.get(Suggestion, acceptance.report_id) if acceptance.filed else None
+    if suggestion is None:
+        return represent_received(acceptance, data)
+    return represent(suggestion)
 
 
 _ERRORS = {
@@ -86,8 +119,8 @@ class SuggestionCollection(MethodView):
     ]
 
     @blp.arguments(SuggestionIn)
-    @blp.response(201, SuggestionOut, description="Stored.")
-    @blp.alt_response(200, schema=SuggestionOut, description="A replay of a stored report.")
+    @blp.response(201, SuggestionOut, description="Accepted and stored; filed moments later.")
+    @blp.alt_response(200, schema=SuggestionOut, description="A replay of an accepted report.")
     @blp.alt_response(400, schema=ErrorOut, description=_ERRORS[400])
     @blp.alt_response(403, schema=ErrorOut, description=_ERRORS[403])
     @blp.alt_response(404, schema=ErrorOut, description=_ERRORS[404])
@@ -104,10 +137,12 @@ class SuggestionCollection(MethodView):
             user_agent=request.headers.get("User-Agent"),
             client_hash=client_ip_hash(),
         )
-        suggestion, created = suggestions.submit_suggestion(g.site, data, g.json_body, client)
-        body = represent(suggestion)
+        acceptance = suggestions.accept_report(
+            g.site, data, g.json_body, request.get_data(as_text=True), client
+        )
+        body = represent_acceptance(acceptance, data)
         headers = {"Location": body["links"]["self"]}
-        return body, (201 if created else 200), headers
+        return body, (201 if acceptance.created else 200), headers
 
 
 @blp.route("/<uuid:suggestion_id>")
@@ -115,8 +150,15 @@ class SuggestionItem(MethodView):
     @blp.response(200, SuggestionOut)
     @blp.alt_response(404, schema=ErrorOut, description="No such suggestion.")
     def get(self, suggestion_id: uuid.UUID):
-        """A stored suggestion, as its sender may see it."""
+        """A report, as its sender may see it: `received` until the worker files it."""
         suggestion = db.session.get(Suggestion, suggestion_id)
-        if suggestion is None:
+        if suggestion is not None:
+            return represent(suggestion)
+        incoming = db.session.get(IncomingReport, suggestion_id)
+        if incoming is None or incoming.body is None:
             raise NotFound("No such suggestion.")
-        return represent(suggestion)
+        data = SuggestionIn().load(json.loads(incoming.body))
+        acceptance = suggestions.Acceptance(
+            incoming.id, False, incoming.received_at, suggestions.prepare_report(data), False
+        )
+        return represent_received(acceptance, data)

@@ -10,6 +10,7 @@ from feedback.models.core import (
     SuggestionKind,
     SuggestionStatus,
 )
+from feedback.models.intake import IncomingReport
 from feedback.models.outbox import HeldNotice, OutboxKind, OutboxMessage, OutboxStatus
 from feedback.models.types import UTCDateTime, utcnow
 
@@ -20,6 +21,7 @@ __all__ = [
     "AuditEvent",
     "EditorNote",
     "HeldNotice",
+    "IncomingReport",
     "Membership",
     "NotifySetting",
     "OutboxKind",

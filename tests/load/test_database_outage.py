@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event, func, select
 
+from feedback import suggestions
 from feedback.extensions import db
 from feedback.models import Suggestion
 from tests.conftest import suggestion_body
@@ -68,8 +69,15 @@ def assert_unavailable_shape(status: int, headers: dict, answer: dict | None) ->
     assert answer["error"]["fields"] == {}
 
 
-def stored_ids() -> list[str]:
+def file_what_waits() -> None:
+    """What the worker's sweep does: file accepted reports whose filing a kill cut short."""
     db.session.remove()
+    suggestions.file_waiting_reports()
+    db.session.remove()
+
+
+def stored_ids() -> list[str]:
+    file_what_waits()
     return [str(i) for i in db.session.scalars(select(Suggestion.id))]
 
 
@@ -163,6 +171,7 @@ def test_connections_killed_just_before_a_request(app, site, killer, post_sugges
     assert set(statuses) <= {201, 503}
     db.session.remove()
     killer()
+    file_what_waits()
     assert db.session.scalar(select(func.count()).select_from(Suggestion)) == statuses.count(201)
 
 
@@ -268,5 +277,5 @@ def test_connection_killed_at_each_step_of_a_request(app, site):
         or (outcome[2] == 201 and outcome[3] != 200)
     ]
     assert wrong == [], wrong
-    db.session.remove()
+    file_what_waits()
     assert db.session.scalar(select(func.count()).select_from(Suggestion)) == len(outcomes) + 1

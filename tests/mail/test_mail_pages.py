@@ -138,7 +138,8 @@ def test_worker_refuses_immediate_mode(run_cli):
 def test_a_queue_consumer_sends_what_submit_enqueued(
     test_database, tmp_path, monkeypatch, smtp, storage
 ):
-    """Not immediate: submit only enqueues on the task queue; a consumer sends."""
+    """Not immediate: the API only stores the report and queues its filing; a consumer
+    files it, which queues the mail, and sends that."""
     from tests.conftest import empty_all_tables, make_test_app
 
     monkeypatch.setenv("FEEDBACK_INSTANCE_PATH", str(tmp_path / "queued"))
@@ -159,10 +160,13 @@ def test_a_queue_consumer_sends_what_submit_enqueued(
             answer = queued.test_client().post("/api/v1/suggestions", json=suggestion_body())
             assert answer.status_code == 201
             assert smtp.inbox.messages == []
-            assert huey.pending_count() == 1
+            assert [task.name for task in huey.pending()] == ["file_report"]
             # A consumer is another process: this test's session must not hold SQLite's lock.
             db.session.remove()
             huey.execute(huey.dequeue())  # what one consumer worker does
+            assert smtp.inbox.messages == []
+            assert [task.name for task in huey.pending()] == ["send_outbox"]
+            huey.execute(huey.dequeue())
             assert len(smtp.inbox.messages) == 1
         finally:
             huey.storage.flush_all()  # only this queue's own keys
