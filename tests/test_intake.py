@@ -128,7 +128,8 @@ def test_a_failed_filing_keeps_the_report_and_says_why(app, site, post_suggestio
     run_queue(huey)
     waiting = incoming(body)
     assert (waiting.attempts, waiting.last_error) == (1, "RuntimeError: the disk is full")
-    assert waiting.body is not None and filed(body) is None
+    assert waiting.body is not None
+    assert filed(body) is None
 
     assert sweep(huey) == 0  # second failure: FILING_MAX_ATTEMPTS is 2 here
     assert incoming(body).attempts == 2
