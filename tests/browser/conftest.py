@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from feedback.demo import seed_demo
 from feedback.extensions import db
-from feedback.models import Suggestion
+from feedback.models import IncomingReport, Suggestion
 from tests.conftest import empty_all_tables, make_test_app
 from tests.servers import serve_in_thread
 
@@ -56,6 +56,7 @@ class LiveServer:
     def clear(self) -> None:
         with self.app.app_context():
             db.session.execute(Suggestion.__table__.delete())
+            db.session.execute(IncomingReport.__table__.delete())  # and their receipts
             db.session.commit()
             db.session.remove()
 
