@@ -47,6 +47,8 @@ def test_the_demo_editor_triages_the_demo_reports_by_keyboard_alone(page, live_s
         db.session.remove()
 
     page.goto(live_server.url + "/editor/")  # sends to the sign-in page, the email focused
+    # Keys typed before the page has focused the field would be lost; wait for the focus.
+    expect(page.get_by_label("Email")).to_be_focused()
     page.keyboard.type(DEMO_EDITOR_EMAIL)
     page.keyboard.press("Tab")
     page.keyboard.type(DEMO_EDITOR_PASSWORD)
