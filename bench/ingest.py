@@ -61,6 +61,7 @@ from _common import (
     stop_process_group,
     temp_postgres_database,
 )
+from ceiling_app import PATH as CEILING_PATH
 
 TARGET_RATIO = 0.8
 # Tables emptied along with the one a run counts: the service's filed reports.
@@ -150,7 +151,7 @@ class LoadResult:
 
 
 def run_load(
-    port: int, maker: BodyMaker, total: int, concurrency: int, first_number: int
+    port: int, maker: BodyMaker, total: int, concurrency: int, first_number: int, path: str = PATH
 ) -> LoadResult:
     """Send ``total`` POSTs from ``concurrency`` threads, each with its own connection."""
     result = LoadResult()
@@ -180,7 +181,7 @@ def run_load(
                 body = maker.body(first_number + index)
                 began = time.perf_counter()
                 try:
-                    conn.request("POST", PATH, body=body, headers=headers)
+                    conn.request("POST", path, body=body, headers=headers)
                     response = conn.getresponse()
                     answer = response.read()
                     status = response.status
@@ -233,7 +234,7 @@ def _truncate(dsn: str, tables: list[str]) -> None:
 
 def measure(
     label: str,
-    port: int,
+    target: tuple[int, str],
     dsn: str,
     table: str,
     maker: BodyMaker,
@@ -241,10 +242,11 @@ def measure(
     run_number: int,
     as_json: bool,
 ) -> dict:
+    port, path = target
     _truncate(dsn, [table, *EMPTIED_WITH.get(table, [])])
     base = run_number * (args.requests + args.warmup) * 3
-    warm = run_load(port, maker, args.warmup, args.concurrency, base)
-    result = run_load(port, maker, args.requests, args.concurrency, base + args.warmup)
+    warm = run_load(port, maker, args.warmup, args.concurrency, base, path)
+    result = run_load(port, maker, args.requests, args.concurrency, base + args.warmup, path)
     stored = _count(dsn, table)
     expected = warm.created + result.created
     bad = {
@@ -494,7 +496,7 @@ def _run(args, as_json: bool, text: str, instance: str, url: str, dsn: str) -> i
     site_key = re.search(r"site key:\s+(\S+)", out).group(1)
     ensure_table(dsn)
 
-    service_port, baseline_port = free_port(), free_port()
+    service_port, ceiling_port, baseline_port = free_port(), free_port(), free_port()
     queue_name = f"fb-bench-{uuid.uuid4().hex[:8]}"
     gunicorn = os.path.join(VENV_BIN, "gunicorn")
     common = ["-w", "2", "-k", "sync", "--timeout", "120", "--log-level", "warning"]
@@ -516,7 +518,8 @@ def _run(args, as_json: bool, text: str, instance: str, url: str, dsn: str) -> i
         f"{args.concurrency}, gunicorn -w 2 sync workers",
         as_json,
     )
-    runs: dict[str, list[dict]] = {"service": [], "baseline": []}
+    runs: dict[str, list[dict]] = {"service": [], "ceiling": [], "baseline": []}
+    bench_dir = os.path.join(REPO, "bench")
     with (
         server_process(
             [gunicorn, *common, "-b", f"127.0.0.1:{service_port}", "feedback:create_app()"],
@@ -529,7 +532,21 @@ def _run(args, as_json: bool, text: str, instance: str, url: str, dsn: str) -> i
                 gunicorn,
                 *common,
                 "--chdir",
-                os.path.join(REPO, "bench"),
+                bench_dir,
+                "-b",
+                f"127.0.0.1:{ceiling_port}",
+                "ceiling_app:create_app()",
+            ],
+            service_env,
+            f"http://127.0.0.1:{ceiling_port}/api/v1/openapi.json",
+            os.path.join(instance, "ceiling.log"),
+        ),  # fmt: skip
+        server_process(
+            [
+                gunicorn,
+                *common,
+                "--chdir",
+                bench_dir,
                 "-b",
                 f"127.0.0.1:{baseline_port}",
                 "baseline_app:create_app()",
@@ -541,11 +558,12 @@ def _run(args, as_json: bool, text: str, instance: str, url: str, dsn: str) -> i
     ):
         number = 0
         for _round in range(args.rounds):
-            for label, port, table in (
-                ("service", service_port, "incoming_report"),
-                ("baseline", baseline_port, "bench_raw_report"),
+            for label, target, table in (
+                ("service", (service_port, PATH), "incoming_report"),
+                ("ceiling", (ceiling_port, CEILING_PATH), "bench_raw_report"),
+                ("baseline", (baseline_port, PATH), "bench_raw_report"),
             ):
-                runs[label].append(measure(label, port, dsn, table, maker, args, number, as_json))
+                runs[label].append(measure(label, target, dsn, table, maker, args, number, as_json))
                 number += 1
     try:
         filing = drain(service_env, dsn, instance, as_json)
@@ -557,8 +575,9 @@ def _run(args, as_json: bool, text: str, instance: str, url: str, dsn: str) -> i
             log("service log (tail):\n" + tail, as_json)
 
     best = {label: max(items, key=lambda run: run["rps"]) for label, items in runs.items()}
-    service, baseline = best["service"], best["baseline"]
+    service, ceiling, baseline = best["service"], best["ceiling"], best["baseline"]
     ratio = service["rps"] / baseline["rps"] if baseline["rps"] else 0.0
+    ceiling_ratio = ceiling["rps"] / baseline["rps"] if baseline["rps"] else 0.0
     all_ok = filing["all_filed_once"] and all(
         run["rows_match_201s"] and not run["non_2xx"] for items in runs.values() for run in items
     )
@@ -577,7 +596,9 @@ def _run(args, as_json: bool, text: str, instance: str, url: str, dsn: str) -> i
     result = {
         "name": "ingest",
         "figure": f"{service['rps']:,.1f} reports/s (p50 {service['p50_ms']} ms, "
-        f"p99 {service['p99_ms']} ms); the worker files {filing['per_second']:,.1f}/s",
+        f"p99 {service['p99_ms']} ms); the worker files {filing['per_second']:,.1f}/s; "
+        f"the app with a view doing only the baseline's INSERT: {ceiling['rps']:,.1f}/s "
+        f"({ceiling_ratio:.2f} of the baseline, the most the service could reach)",
         "baseline": f"{baseline['rps']:,.1f} reports/s (p50 {baseline['p50_ms']} ms, "
         f"p99 {baseline['p99_ms']} ms)",
         "ratio": round(ratio, 3),
@@ -595,6 +616,7 @@ def _run(args, as_json: bool, text: str, instance: str, url: str, dsn: str) -> i
             "pick": "best (highest req/s) of alternating runs",
             "checks_ok": all_ok,
             "filing": filing,
+            "ceiling_ratio": round(ceiling_ratio, 3),
             "task_queue": "Redis",
             "runs": runs,
             "profile_top": profile_text[:6000] if profile_text else None,
