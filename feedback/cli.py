@@ -183,6 +183,63 @@ def article_text(site_key: str, url: str):
     click.echo(newest.text)
 
 
+@cli.group()
+def intake():
+    """Reports accepted by the API and not filed yet (the worker files them)."""
+
+
+@intake.command("list")
+def intake_list():
+    """Each waiting report: id, site key, when it arrived, failed attempts, last error."""
+    from feedback.models import IncomingReport
+
+    rows = db.session.execute(
+        select(IncomingReport, Site.public_key)
+        .join(Site, Site.id == IncomingReport.site_id)
+        .where(IncomingReport.filed_at.is_(None))
+        .order_by(IncomingReport.received_at)
+    ).all()
+    if not rows:
+        click.echo("no report is waiting")
+    for report, site_key in rows:
+        error = (report.last_error or "").replace("\n", " ")
+        click.echo(
+            f"{report.id}\t{site_key}\t{report.received_at.isoformat(timespec='seconds')}"
+            f"\t{report.attempts}\t{error}"
+        )
+
+
+@intake.command("file")
+@click.argument("report_ids", nargs=-1, type=click.UUID)
+def intake_file(report_ids):
+    """File waiting reports now, however often they failed before (all when no id is
+    given). Exits 1 when one still fails; its error is shown and kept."""
+    from feedback import suggestions
+    from feedback.models import IncomingReport
+
+    waiting = select(IncomingReport.id).where(IncomingReport.filed_at.is_(None))
+    if report_ids:
+        waiting = waiting.where(IncomingReport.id.in_(report_ids))
+    ids = db.session.scalars(waiting.order_by(IncomingReport.received_at)).all()
+    unknown = set(report_ids) - set(ids)
+    if unknown:
+        raise click.BadParameter(
+            f"not a waiting report: {', '.join(sorted(map(str, unknown)))}",
+            param_hint="REPORT_IDS",
+        )
+    db.session.rollback()
+    failed = 0
+    for report_id in ids:
+        try:
+            suggestions.file_report_noting_failure(report_id)
+        except Exception as error:  # noted on the report; the others still get their turn
+            failed += 1
+            click.echo(f"{report_id}: {type(error).__name__}: {error}", err=True)
+    click.echo(f"filed {len(ids) - failed}, failed {failed}")
+    if failed:
+        sys.exit(1)
+
+
 @cli.command("export")
 @click.argument("site_key")
 @click.option(
@@ -267,14 +324,16 @@ def worker(workers: int, worker_type: str):
 
 
 def main() -> None:
-    """Console entry point: configuration problems are one line and exit status 2."""
+    """Console entry point: a refusal is one line on stderr (exit status 2 for a bad
+    configuration or argument, 1 for a failed command)."""
     try:
         cli.main(prog_name="feedback", standalone_mode=False, obj=ScriptInfo(create_app=create_app))
     except ConfigurationError as error:
         click.echo(f"feedback: {error}", err=True)
         sys.exit(2)
     except click.ClickException as error:
-        error.show()
+        # Not click's usage text: one line that says what was wrong.
+        click.echo(f"feedback: {error.format_message()}", err=True)
         sys.exit(error.exit_code)
     except click.Abort:
         click.echo("Aborted.", err=True)

@@ -146,3 +146,8 @@ def test_db_upgrade_then_commands_work(tmp_path):
     assert added.returncode == 0, added.stderr
     listed = run_feedback(env, "site", "list")
     assert "\tGazette\thttps://g.example" in listed.stdout
+    # A refused argument is one line on stderr, not click's usage text.
+    refused = run_feedback(env, "site", "add", "Gazette", "--origin", "not an origin")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("feedback: Invalid value for --origin")
+    assert refused.stderr.strip().count("\n") == 0

@@ -148,3 +148,33 @@ def test_refused_reports_leave_no_receipt(site, post_suggestion):
     assert post_suggestion(bad_quote).status_code == 422
     assert post_suggestion(suggestion_body(), origin="https://elsewhere.example").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(IncomingReport)) == 0
+
+
+def test_operators_list_and_file_waiting_reports(app, site, post_suggestion, run_cli, monkeypatch):
+    body = suggestion_body()
+    assert post_suggestion(body).status_code == 201
+    assert run_cli("intake", "list").output.startswith(f"{body['id']}\texample-key\t")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(suggestions, "record_revision", broken)  # fault injection, as above
+    db.session.remove()
+    failing = run_cli("intake", "file")
+    assert failing.exit_code == 1
+    assert "RuntimeError: the disk is full" in failing.output
+    assert failing.output.endswith("filed 0, failed 1\n")
+    (line,) = run_cli("intake", "list").output.splitlines()
+    assert line.endswith("\t1\tRuntimeError: the disk is full")
+
+    monkeypatch.undo()
+    db.session.remove()
+    done = run_cli("intake", "file", body["id"])
+    assert (done.exit_code, done.output) == (0, "filed 1, failed 0\n")
+    assert filed(body).status is SuggestionStatus.NEW
+    assert run_cli("intake", "list").output == "no report is waiting\n"
+
+    unknown = run_cli("intake", "file", body["id"])  # filed now: not waiting any more
+    assert unknown.exit_code == 2
+    assert f"not a waiting report: {body['id']}" in unknown.output
+    assert run_cli("intake", "file", "not-a-uuid").exit_code == 2
