@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime
 
 import pytest
 from flask.cli import ScriptInfo
@@ -19,6 +20,27 @@ ARTICLE_TEXT = (
     "reached the island eleven minutes later, a minute faster then the timetable promises."
 )
 SITE_ORIGIN = "https://news.example.com"
+
+
+def run_queued_tasks(huey) -> list[str]:
+    """What a worker does with a real (not immediate) queue: run every queued task, and
+    those they queue in turn, a bounded number; returns their names in order."""
+    names = []
+    for _ in range(20):
+        db.session.remove()  # let go of SQLite's lock, as a separate worker would find it
+        task = huey.dequeue()
+        if task is None:
+            return names
+        names.append(task.name)
+        huey.execute(task)
+    raise AssertionError(f"the queue does not empty: {names}")
+
+
+def run_periodic_task(huey, name: str):
+    """Run the periodic task ``name`` once, as the consumer's clock would; its result."""
+    db.session.remove()
+    (task,) = [task for task in huey.read_periodic(datetime(2026, 1, 1, 0, 0)) if task.name == name]
+    return huey.execute(task)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +11,7 @@ from sqlalchemy import func, select
 from feedback import suggestions
 from feedback.extensions import db
 from feedback.models import IncomingReport, Suggestion, SuggestionStatus
-from tests.conftest import suggestion_body
+from tests.conftest import run_periodic_task, run_queued_tasks, suggestion_body
 
 
 @pytest.fixture
@@ -29,27 +28,8 @@ def filed(body: dict) -> Suggestion | None:
     return db.session.get(Suggestion, uuid.UUID(body["id"]))
 
 
-def run_queue(huey) -> list[str]:
-    """What a worker does: run every queued task (a bounded number); their names."""
-    names = []
-    for _ in range(20):
-        db.session.remove()  # let go of SQLite's lock, as a separate worker would find it
-        task = huey.dequeue()
-        if task is None:
-            return names
-        names.append(task.name)
-        huey.execute(task)
-    raise AssertionError(f"the queue does not empty: {names}")
-
-
 def sweep(huey) -> int:
-    db.session.remove()
-    (task,) = [
-        task
-        for task in huey.read_periodic(datetime(2026, 1, 1, 0, 0))
-        if task.name == "sweep_incoming_reports"
-    ]
-    return huey.execute(task)
+    return run_periodic_task(huey, "sweep_incoming_reports")
 
 
 def test_the_answer_comes_before_filing(app, site, post_suggestion, client):
@@ -70,7 +50,7 @@ def test_the_answer_comes_before_filing(app, site, post_suggestion, client):
     assert incoming(body).body is not None
     assert client.get(response.headers["Location"]).get_json() == answer
 
-    assert run_queue(app.extensions["huey"]) == ["file_report"]
+    assert run_queued_tasks(app.extensions["huey"]) == ["file_report"]
     report = filed(body)
     assert report.status is SuggestionStatus.NEW
     assert report.created_at == incoming(body).received_at
@@ -84,7 +64,7 @@ def test_a_replay_is_answered_from_where_the_report_stands(app, site, post_sugge
     assert post_suggestion(body).status_code == 201
     waiting = post_suggestion(body)
     assert (waiting.status_code, waiting.get_json()["status"]) == (200, "received")
-    assert run_queue(app.extensions["huey"]) == ["file_report"]
+    assert run_queued_tasks(app.extensions["huey"]) == ["file_report"]
 
     again = post_suggestion(body)
     assert (again.status_code, again.get_json()["status"]) == (200, "new")
@@ -99,7 +79,7 @@ def test_duplicates_are_grouped_when_filed(app, site, post_suggestion):
     first, second = suggestion_body(), suggestion_body()
     assert post_suggestion(first).status_code == 201
     assert post_suggestion(second).status_code == 201
-    run_queue(app.extensions["huey"])
+    run_queued_tasks(app.extensions["huey"])
     assert filed(second).duplicate_of_id == filed(first).id
     assert filed(first).report_count == 2
 
@@ -125,7 +105,7 @@ def test_a_failed_filing_keeps_the_report_and_says_why(app, site, post_suggestio
     # Fault injection: the step after the claim fails, as a full disk or a bug would.
     monkeypatch.setattr(suggestions, "record_revision", broken)
     huey = app.extensions["huey"]
-    run_queue(huey)
+    run_queued_tasks(huey)
     waiting = incoming(body)
     assert (waiting.attempts, waiting.last_error) == (1, "RuntimeError: the disk is full")
     assert waiting.body is not None
