@@ -13,7 +13,7 @@ from sqlalchemy import select
 from feedback import __version__, create_app
 from feedback.config import ConfigurationError
 from feedback.extensions import db
-from feedback.models import Membership, Role, Site, User
+from feedback.models import IncomingReport, Membership, Role, Site, User
 from feedback.origins import InvalidOrigin, parse_allowed_origin
 
 
@@ -191,8 +191,6 @@ def intake():
 @intake.command("list")
 def intake_list():
     """Each waiting report: id, site key, when it arrived, failed attempts, last error."""
-    from feedback.models import IncomingReport
-
     rows = db.session.execute(
         select(IncomingReport, Site.public_key)
         .join(Site, Site.id == IncomingReport.site_id)
@@ -215,7 +213,6 @@ def intake_file(report_ids):
     """File waiting reports now, however often they failed before (all when no id is
     given). Exits 1 when one still fails; its error is shown and kept."""
     from feedback import suggestions
-    from feedback.models import IncomingReport
 
     waiting = select(IncomingReport.id).where(IncomingReport.filed_at.is_(None))
     if report_ids:
