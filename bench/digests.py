@@ -6,7 +6,7 @@ Makes a throwaway PostgreSQL database with 10 sites, 50 articles and 200 new rep
 site (a fifth of them copies of an earlier report, some spam, some from the day before),
 and N users, each a daily-digest member of one site, spread over eight time zones, whose
 digest hour is the local hour of ``now``: every member's period ends at (or, for half-hour
-zones, just before) ``now``. Then times ``notifications.queue_due_digests(now)`` (which
+zones, just before) ``now``. Then times ``digests.queue_due_digests(now)`` (which
 writes and commits the outbox rows) and runs it again for the same ``now``: the worker
 calls it every minute, so the second, idempotent run is what it costs all day.
 
@@ -250,21 +250,21 @@ def render_baseline(members: int) -> tuple[float, int]:
 
     from sqlalchemy import select
 
-    from feedback import notifications
     from feedback.extensions import db
-    from feedback.models import Membership, SuggestionKind
+    from feedback.mail import digests, headers, render
+    from feedback.models import Membership, SuggestionKind, zone_of
 
     # Everything the templates need, loaded up front (one member per site and zone).
     samples = db.session.scalars(select(Membership).order_by(Membership.id).limit(80)).all()
     prepared = []
     for member in samples:
-        start, end = notifications.digest_period(member, NOW)
-        articles = notifications.digest_content(member.site_id, start, end)
+        start, end = digests.digest_period(member, NOW)
+        articles = digests.digest_content(member.site_id, start, end)
         kinds = Counter()
         for article in articles:
             for report in article.reports:
                 kinds[report.kind] += 1 + report.duplicates
-        zone = notifications.zone_of(member.user)
+        zone = zone_of(member.user)
         prepared.append(
             dict(
                 site=member.site,
@@ -275,17 +275,17 @@ def render_baseline(members: int) -> tuple[float, int]:
                 kinds=[(k.value, kinds[k.value]) for k in SuggestionKind if kinds[k.value]],
                 start=start.astimezone(zone),
                 end=end.astimezone(zone),
-                queue_url=notifications.absolute_url(notifications.QUEUE_PATH),
+                queue_url=headers.absolute_url(render.QUEUE_PATH),
             )
         )
     # Touch every attribute once so nothing is loaded lazily inside the timed loop.
     for context in prepared:
         _ = (context["site"].name, context["user"].name)
-    notifications.render_mail("digest", **prepared[0])  # compile the templates
+    render.render_mail("digest", **prepared[0])  # compile the templates
     size = 0
     started = time.perf_counter()
     for index in range(members):
-        text, html = notifications.render_mail("digest", **prepared[index % len(prepared)])
+        text, html = render.render_mail("digest", **prepared[index % len(prepared)])
         size += len(text) + len(html)
     return time.perf_counter() - started, size
 
@@ -299,8 +299,9 @@ def run(args) -> dict:
         with temp_postgres_database() as url:
             from sqlalchemy import event, func, select
 
-            from feedback import create_app, notifications
+            from feedback import create_app
             from feedback.extensions import db
+            from feedback.mail import digests
             from feedback.models import OutboxKind, OutboxMessage
 
             app = create_app(
@@ -329,7 +330,7 @@ def run(args) -> dict:
                         statements[0] += 1
 
                     started = time.perf_counter()
-                    ids = notifications.queue_due_digests(NOW)
+                    ids = digests.queue_due_digests(NOW)
                     first = time.perf_counter() - started
                     first_statements = statements[0]
                     db.session.remove()
@@ -351,7 +352,7 @@ def run(args) -> dict:
 
                     statements[0] = 0
                     started = time.perf_counter()
-                    again = notifications.queue_due_digests(NOW)
+                    again = digests.queue_due_digests(NOW)
                     second = time.perf_counter() - started
                     second_statements = statements[0]
                     db.session.remove()

@@ -3,7 +3,7 @@
     .venv/bin/python bench/mail.py [--quick] [--json] [--messages 2000] [--batch 100]
 
 Fills the outbox of a throwaway PostgreSQL database with N instant-notice mails (written
-by ``notifications.write_outbox``, bodies rendered from the real templates), starts an
+by ``mail.outbox.write_outbox``, bodies rendered from the real templates), starts an
 aiosmtpd server on 127.0.0.1 in its own process (so it does not compete with the sender
 for the GIL), and times ``mailer.deliver()``: claim a batch (FOR UPDATE SKIP LOCKED), open
 one SMTP connection per batch, send each mail and commit its row.
@@ -128,8 +128,9 @@ def fill_outbox(count: int) -> None:
     """N instant notices, rendered from the real templates, written as the service does."""
     from types import SimpleNamespace
 
-    from feedback import notifications
     from feedback.extensions import db
+    from feedback.mail import headers as mail_headers
+    from feedback.mail import outbox, render
     from feedback.models import OutboxKind, Site
 
     site = Site(name="Bench Gazette", public_key="bench", allowed_origins=[], settings={})
@@ -138,7 +139,7 @@ def fill_outbox(count: int) -> None:
     db.session.commit()
     member = SimpleNamespace(name="Editor", email="editor@example.com")
     for index in range(count):
-        report = notifications.ReportView(
+        report = render.ReportView(
             kind="typo",
             prefix="The little blue ferry that links ",
             exact=f"teh old town {index}",
@@ -147,29 +148,29 @@ def fill_outbox(count: int) -> None:
             comment="Spelling." if index % 3 == 0 else None,
             article_title="Ferry returns to Gull Island after a winter of repairs",
             article_url=f"https://news.example.com/ferry-{index % 50}",
-            report_url=notifications.absolute_url(f"/editor/suggestions/{index}"),
+            report_url=mail_headers.absolute_url(f"/editor/suggestions/{index}"),
             cut_before=True,
             cut_after=True,
         )
-        text, html = notifications.render_mail(
+        text, html = render.render_mail(
             "instant",
             site=site,
             user=member,
             report=report,
             more=0,
-            queue_url=notifications.absolute_url(notifications.QUEUE_PATH),
+            queue_url=mail_headers.absolute_url(render.QUEUE_PATH),
         )
         address = f"editor{index % 20}@example.com"
-        notifications.write_outbox(
-            notifications.Mail(
+        outbox.write_outbox(
+            outbox.Mail(
                 key=f"bench:{index}",
                 kind=OutboxKind.INSTANT,
-                to=notifications.checked_address(address, f"Editor {index % 20}"),
+                to=mail_headers.checked_address(address, f"Editor {index % 20}"),
                 subject=f"[{site.name}] New typo report on “teh old town {index}”",
                 text=text,
                 html=html,
                 site_id=site.id,
-                headers=notifications.unsubscribe_headers(index % 20 + 1, site.id),
+                headers=mail_headers.unsubscribe_headers(index % 20 + 1, site.id),
             )
         )
         if index % 500 == 499:
@@ -183,8 +184,8 @@ def prepared_messages() -> tuple[list[tuple[str, list[str], bytes, bytes]], floa
     from flask_mail import sanitize_address, sanitize_addresses
     from sqlalchemy import select
 
-    from feedback import mailer
     from feedback.extensions import db
+    from feedback.mail import mailer
     from feedback.models import OutboxMessage
 
     prepared = []
@@ -256,8 +257,9 @@ def run(args) -> dict:
         with temp_postgres_database() as url:
             from sqlalchemy import func, select
 
-            from feedback import create_app, mailer
+            from feedback import create_app
             from feedback.extensions import db
+            from feedback.mail import mailer
             from feedback.models import OutboxMessage, OutboxStatus
 
             app = create_app(

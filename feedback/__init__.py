@@ -10,8 +10,9 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from feedback import extensions
 from feedback.config import ConfigurationError, load_settings
-from feedback.extensions import csrf, db, limiter, login_manager, mail, migrate
+from feedback.extensions import csrf, db, limiter, login_manager, migrate
 from feedback.security import init_security
 
 __all__ = ["ConfigurationError", "create_app"]
@@ -71,9 +72,9 @@ def _end_session(_error: BaseException | None) -> None:
 
 def _init_mail(app: Flask) -> None:
     """The task queue, the unsubscribe and notification settings pages, the dev mailbox."""
-    from feedback.editor_notifications import blp as notification_settings_blp
+    from feedback.editor.notifications import blp as notification_settings_blp
+    from feedback.public.unsubscribe import blp as unsubscribe_blp
     from feedback.tasks import init_tasks
-    from feedback.unsubscribe import blp as unsubscribe_blp
 
     init_tasks(app)
     app.register_blueprint(unsubscribe_blp)
@@ -101,7 +102,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
-    mail.init_app(app)
+    # Through the module: the name ``mail`` in this package is the feedback.mail package.
+    extensions.mail.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
@@ -113,11 +115,13 @@ def create_app(config: dict | None = None) -> Flask:
     from feedback import models  # noqa: F401 - registers the tables
     from feedback.api import init_api
     from feedback.editor import init_editor
-    from feedback.export_views import blp as exports_blp
+    from feedback.editor.exports import blp as exports_blp
+    from feedback.errors import init_error_handlers
     from feedback.public import blp as public_blp
     from feedback.public.corrections import blp as corrections_blp
 
     init_api(app)
+    init_error_handlers(app)
     init_security(app)
     init_editor(app)
     app.register_blueprint(public_blp)

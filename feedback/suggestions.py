@@ -21,9 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from feedback import anchoring, notifications, revisions, tasks, workflow
+from feedback import anchoring, revisions, tasks, workflow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
+from feedback.mail import instant, readers
 from feedback.models import (
     Article,
     ArticleRevision,
@@ -40,7 +41,7 @@ from feedback.schemas import SuggestionIn
 # Called before the commit of every status change, as (suggestion, old_status, *details):
 # feedback.revisions passes (new_status, note). Outbox writes happen here, in the same
 # transaction as the change; the reader's notice is one of them.
-status_change_listeners: list[Callable[..., None]] = [notifications.queue_reader_notice]
+status_change_listeners: list[Callable[..., None]] = [readers.queue_reader_notice]
 
 
 def notify_status_changed(suggestion: Suggestion, old_status: SuggestionStatus, *details) -> None:
@@ -359,9 +360,7 @@ def file_report(report_id: uuid.UUID) -> Suggestion | None:
     if duplicate_of is not None:
         workflow.count_new_duplicate(duplicate_of.id)
     # Instant notices, once per report group: not for a duplicate, not for spam.
-    outbox_ids = (
-        [] if prepared.honeypot or duplicate_of else notifications.queue_new_report(suggestion)
-    )
+    outbox_ids = [] if prepared.honeypot or duplicate_of else instant.queue_new_report(suggestion)
     incoming.body = None
     incoming.filed_at = utcnow()
     db.session.commit()

@@ -56,7 +56,7 @@ def init_tasks(app: Flask) -> Tasks:
     @huey.task(name="send_outbox")
     @in_app
     def send_outbox(ids: list[int] | None = None) -> int:
-        from feedback import mailer
+        from feedback.mail import mailer
 
         return mailer.deliver(ids).sent
 
@@ -65,10 +65,10 @@ def init_tasks(app: Flask) -> Tasks:
     def sweep_outbox() -> int:
         """Mail held back by the throttle, and anything unsent (a crash between commit and
         enqueue, an SMTP outage): each minute."""
-        from feedback import mailer, notifications
         from feedback.extensions import db
+        from feedback.mail import instant, mailer
 
-        notifications.release_held_notices()
+        instant.release_held_notices()
         db.session.commit()
         return mailer.deliver().sent
 
@@ -76,9 +76,9 @@ def init_tasks(app: Flask) -> Tasks:
     @in_app
     def build_digests() -> int:
         """Queue and send every digest whose period has just ended (idempotent per period)."""
-        from feedback import mailer, notifications
+        from feedback.mail import digests, mailer
 
-        ids = notifications.queue_due_digests()
+        ids = digests.queue_due_digests()
         return mailer.deliver(ids).sent if ids else 0
 
     @huey.task(name="reanchor_article")

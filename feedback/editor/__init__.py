@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask, flash, redirect, request
 from flask_login import login_url
 
+from feedback.errors import error_response
 from feedback.extensions import login_manager
 
 SIGN_IN_MESSAGE = "Sign in to see the reports."
@@ -22,8 +23,6 @@ def _sign_in_first():
     """Pages send the browser to the sign-in form and back; the keyboard script, whose
     session has ended, gets a 401 it can show instead of the sign-in page's HTML."""
     if wants_json():
-        from feedback.api import error_response
-
         return error_response(401, "unauthorized", "Your session has ended; sign in again.")
     flash(SIGN_IN_MESSAGE)
     return redirect(login_url("auth.sign_in", next_url=request.url))

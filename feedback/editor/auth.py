@@ -23,8 +23,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from feedback import notifications, tasks
+from feedback import tasks
 from feedback.extensions import client_ip_hash, db, limiter
+from feedback.mail import headers, outbox
+from feedback.mail.render import render_mail
 from feedback.models import OutboxKind, User
 
 blp = Blueprint("auth", __name__, url_prefix="/editor")
@@ -145,19 +147,19 @@ def queue_password_mail(user: User, invited_to: str | None = None) -> int | None
     """Write a password link for ``user`` to the outbox (does not commit); an invitation
     when ``invited_to`` names the site they were added to. Returns the outbox id."""
     token = password_token(user)
-    link = notifications.absolute_url(url_for("auth.set_password", token=token))
+    link = headers.absolute_url(url_for("auth.set_password", token=token))
     template = "account_invite" if invited_to else "account_password"
-    text, html = notifications.render_mail(template, user=user, link=link, site_name=invited_to)
+    text, html = render_mail(template, user=user, link=link, site_name=invited_to)
     subject = (
-        f"You have been added to {notifications.single_line(invited_to, 120)}"
+        f"You have been added to {headers.single_line(invited_to, 120)}"
         if invited_to
         else "Set a new password"
     )
-    row = notifications.write_outbox(
-        notifications.Mail(
+    row = outbox.write_outbox(
+        outbox.Mail(
             key=f"password:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
             kind=OutboxKind.ACCOUNT,
-            to=notifications.checked_address(user.email, user.name),
+            to=headers.checked_address(user.email, user.name),
             subject=f"Reader corrections: {subject}",
             text=text,
             html=html,

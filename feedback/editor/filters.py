@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from flask_login import current_user
 
-from feedback.models import SuggestionStatus, utcnow
+from feedback.models import SuggestionStatus, utcnow, zone_of
 from feedback.worddiff import word_diff
 
 CONTEXT_CHARS = 40
@@ -46,11 +45,7 @@ def local_time(moment: datetime | None) -> str:
     """The moment in the signed-in user's time zone."""
     if moment is None:
         return ""
-    try:
-        zone = ZoneInfo(getattr(current_user, "timezone", "") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return moment.astimezone(zone_of(current_user)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def before_context(prefix: str | None, size: int = CONTEXT_CHARS) -> str:

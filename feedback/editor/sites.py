@@ -29,10 +29,10 @@ from feedback import tasks
 from feedback.editor import access
 from feedback.editor import stats as site_stats
 from feedback.editor.auth import queue_password_mail
-from feedback.editor_notifications import NOTIFY_LABELS
+from feedback.editor.notifications import NOTIFY_LABELS
 from feedback.extensions import db
+from feedback.mail.headers import UnsafeHeader, checked_address
 from feedback.models import Membership, NotifySetting, Role, Site, User
-from feedback.notifications import UnsafeHeader, checked_address, default_notify
 from feedback.origins import InvalidOrigin, parse_allowed_origin
 
 blp = Blueprint("sites", __name__, url_prefix="/editor/sites/<int:site_id>")
@@ -108,10 +108,8 @@ def _render(
                 role_labels=ROLE_LABELS,
                 notify_settings=list(NotifySetting),
                 notify_labels=NOTIFY_LABELS,
-                default_notify=default_notify(site),
-                notify_readers_on_reject=bool(
-                    (site.settings or {}).get("notify_readers_on_reject")
-                ),
+                default_notify=site.options.default_notify,
+                notify_readers_on_reject=site.options.notify_readers_on_reject,
             ),
             status,
         )
@@ -195,13 +193,11 @@ def save_options(site_id: int):
         notify = NotifySetting(request.form.get("default_notify", ""))
     except ValueError:
         return _refuse(site, "options", "Choose how new members hear of new reports.")
-    # Reassign, not mutate: the JSON column notices only a new value.
-    site.settings = {
-        **(site.settings or {}),
-        "corrections_public": request.form.get("corrections_public") == "1",
-        "notify_readers_on_reject": request.form.get("notify_readers_on_reject") == "1",
-        "default_notify": notify.value,
-    }
+    site.change_options(
+        corrections_public=request.form.get("corrections_public") == "1",
+        notify_readers_on_reject=request.form.get("notify_readers_on_reject") == "1",
+        default_notify=notify,
+    )
     db.session.commit()
     return _saved(site_id, "Options saved.")
 

@@ -21,11 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from feedback import revisions, workflow
-from feedback.api import error_response
 from feedback.editor import access, queue, wants_json
 from feedback.editor.auth import safe_next
 from feedback.editor.filters import text_fragment_url
-from feedback.errors import Invalid, NotFound, OperationError
+from feedback.errors import Invalid, NotFound, OperationError, error_response
 from feedback.extensions import db
 from feedback.models import (
     ArticleRevision,

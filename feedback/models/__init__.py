@@ -1,11 +1,13 @@
 """The data model. Each module holds one area; importing this package registers all."""
 
-from feedback.models.accounts import Membership, NotifySetting, Role, User
+from feedback.models.accounts import Membership, Role, User, zone_of
 from feedback.models.audit import AuditAction, AuditEvent, EditorNote
 from feedback.models.core import (
     Article,
     ArticleRevision,
+    NotifySetting,
     Site,
+    SiteSettings,
     Suggestion,
     SuggestionKind,
     SuggestionStatus,
@@ -29,10 +31,12 @@ __all__ = [
     "OutboxStatus",
     "Role",
     "Site",
+    "SiteSettings",
     "Suggestion",
     "SuggestionKind",
     "SuggestionStatus",
     "UTCDateTime",
     "User",
     "utcnow",
+    "zone_of",
 ]

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.extensions import db, login_manager
-from feedback.models.core import Site
+from feedback.models.core import NotifySetting, Site, SiteSettings
 from feedback.models.types import UTCDateTime, string_enum, utcnow
 
 _password_hasher = PasswordHasher()
@@ -29,13 +30,6 @@ class Role(enum.StrEnum):
 
 
 _ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.OWNER: 2}
-
-
-class NotifySetting(enum.StrEnum):
-    INSTANT = "instant"
-    HOURLY = "hourly"
-    DAILY = "daily"
-    OFF = "off"
 
 
 class User(UserMixin, db.Model):
@@ -103,6 +97,28 @@ class Membership(db.Model):
     @property
     def is_owner(self) -> bool:
         return self.role == Role.OWNER
+
+
+@event.listens_for(Membership, "before_insert")
+def _start_with_the_site_default(_mapper, connection, member: Membership) -> None:
+    """A new member with no setting of their own starts with the site's default.
+
+    An ORM hook, so every way of adding a member (CLI, editor UI, demo) follows it.
+    """
+    if member.notify is not None:
+        return
+    site_id = member.site_id if member.site_id is not None else member.site.id
+    stored = connection.scalar(select(Site.settings).where(Site.id == site_id))
+    member.notify = SiteSettings.from_json(stored).default_notify
+
+
+def zone_of(user) -> ZoneInfo:
+    """The time zone times are shown to ``user`` in (and their digests kept to); UTC for
+    anyone without a valid one, signed out included."""
+    try:
+        return ZoneInfo(getattr(user, "timezone", "") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 @login_manager.user_loader

@@ -6,6 +6,7 @@ import enum
 import hashlib
 import secrets
 import uuid
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,44 @@ from feedback.origins import origin_allowed
 
 if TYPE_CHECKING:
     from feedback.models.accounts import User
+
+
+class NotifySetting(enum.StrEnum):
+    """How a member hears of a site's new reports."""
+
+    INSTANT = "instant"
+    HOURLY = "hourly"
+    DAILY = "daily"
+    OFF = "off"
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """A site's options, typed; stored as JSON in ``Site.settings``."""
+
+    # The mail setting a new member of the site starts with.
+    default_notify: NotifySetting = NotifySetting.INSTANT
+    # Whether readers who asked to hear back are also told of a rejection.
+    notify_readers_on_reject: bool = False
+    # Whether the site publishes its corrections log.
+    corrections_public: bool = False
+
+    @classmethod
+    def from_json(cls, raw: dict | None) -> SiteSettings:
+        """The settings stored for a site; a missing or unknown value reads as its default."""
+        raw = raw or {}
+        try:
+            notify = NotifySetting(raw.get("default_notify") or NotifySetting.INSTANT)
+        except ValueError:
+            notify = NotifySetting.INSTANT
+        return cls(
+            default_notify=notify,
+            notify_readers_on_reject=bool(raw.get("notify_readers_on_reject")),
+            corrections_public=bool(raw.get("corrections_public")),
+        )
+
+    def as_json(self) -> dict:
+        return {**asdict(self), "default_notify": self.default_notify.value}
 
 
 class Site(db.Model):
@@ -75,9 +114,21 @@ class Site(db.Model):
         return f'<script src="{src}" data-site="{self.public_key}" async></script>'
 
     @property
+    def options(self) -> SiteSettings:
+        """The site's settings, typed (the one way to read them)."""
+        return SiteSettings.from_json(self.settings)
+
+    def change_options(self, **changes) -> SiteSettings:
+        """Change some settings, keeping the others (the one way to write them)."""
+        options = replace(self.options, **changes)
+        # Reassign, not mutate: the JSON column notices only a new value.
+        self.settings = {**(self.settings or {}), **options.as_json()}
+        return options
+
+    @property
     def corrections_public(self) -> bool:
         """Whether the site publishes its corrections log (opt-in, in its settings)."""
-        return bool((self.settings or {}).get("corrections_public"))
+        return self.options.corrections_public
 
 
 class Article(db.Model):

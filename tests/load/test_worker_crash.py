@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from feedback.extensions import db
+from feedback.mail.outbox import Mail, write_outbox
 from feedback.models import OutboxKind, OutboxMessage, OutboxStatus
-from feedback.notifications import Mail, write_outbox
 from feedback.tasks import tasks
 from tests.load.conftest import start_worker, stop_worker, worker_environment
 from tests.mail.conftest import BASE_URL, Inbox, SMTPServer
@@ -133,7 +133,7 @@ def test_worker_killed_mid_batch_and_restarted(app, slow_smtp, tmp_path):
     # SMTP cannot tell the sender whether a message whose connection died after DATA was
     # taken: the dead worker never saw the 250 (or never recorded it), so that mail is sent
     # again. At-most-once across a crash is impossible without the receiver deduplicating
-    # on Message-ID, which is why it is stable per notice (see feedback.notifications).
+    # on Message-ID, which is why it is stable per notice (see feedback.mail.headers).
     # With one worker thread, at most one mail was in flight: at most one duplicate.
     duplicates = sum(count - 1 for count in received.values())
     assert duplicates <= 1, received.most_common(3)

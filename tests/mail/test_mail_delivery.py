@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from feedback import mailer, notifications
 from feedback.extensions import db
+from feedback.mail import mailer, outbox
 from feedback.models import OutboxKind, OutboxMessage, OutboxStatus, utcnow
 from tests.conftest import suggestion_body
 from tests.mail.conftest import add_member
@@ -80,8 +80,8 @@ def test_backoff_doubles_and_keeps_failing_ends_as_failed(app, site, post_sugges
 
 def _queue_many(site, count: int) -> None:
     for number in range(count):
-        notifications.write_outbox(
-            notifications.Mail(
+        outbox.write_outbox(
+            outbox.Mail(
                 key=f"test:{number}",
                 kind=OutboxKind.INSTANT,
                 to=f"reader{number}@example.com",

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from feedback import mailer, notifications
 from feedback.extensions import db
+from feedback.mail import digests, mailer
 from feedback.models import NotifySetting, Suggestion
 from tests.conftest import suggestion_body
 from tests.mail.conftest import add_member
@@ -50,7 +50,7 @@ def reports_of_the_morning(post_suggestion) -> None:
 
 
 def send_digests(now: datetime) -> int:
-    ids = notifications.queue_due_digests(now)
+    ids = digests.queue_due_digests(now)
     mailer.deliver(ids)
     return len(ids)
 

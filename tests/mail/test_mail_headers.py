@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from feedback import notifications
 from feedback.extensions import db
-from feedback.models import OutboxMessage
+from feedback.mail import headers
+from feedback.models import OutboxMessage, SuggestionStatus
 from tests.conftest import suggestion_body
 from tests.mail.conftest import add_member
 from tests.mail.test_mail_reader import change_status, post_report
@@ -25,15 +25,15 @@ from tests.mail.test_mail_reader import change_status, post_report
     ],
 )
 def test_addresses_that_could_inject_headers_are_refused(app, address):
-    with pytest.raises(notifications.UnsafeHeader):
-        notifications.checked_address(address)
+    with pytest.raises(headers.UnsafeHeader):
+        headers.checked_address(address)
 
 
 def test_names_and_subjects_lose_their_line_breaks(app):
-    to = notifications.checked_address("rita@example.net", "Rita\r\nBcc: victim@example.org")
+    to = headers.checked_address("rita@example.net", "Rita\r\nBcc: victim@example.org")
     assert "\n" not in to
     assert "\r" not in to
-    assert notifications.single_line("Title\r\nBcc: x@example.org\u2028more") == (
+    assert headers.single_line("Title\r\nBcc: x@example.org\u2028more") == (
         "Title Bcc: x@example.org more"
     )
 
@@ -51,7 +51,7 @@ def test_reader_address_with_a_line_break_gets_no_mail(site, post_suggestion, in
     report = post_report(post_suggestion, notify=True)
     report.reporter_email = "rita@example.net\r\nBcc: victim@example.org"
     db.session.commit()
-    change_status(report, notifications.SuggestionStatus.FIXED)
+    change_status(report, SuggestionStatus.FIXED)
     assert inbox.messages == []
     assert db.session.scalar(select(OutboxMessage)) is None
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from feedback import mailer
 from feedback.extensions import db
+from feedback.mail import mailer
 from feedback.models import HeldNotice, NotifySetting, OutboxMessage, OutboxStatus, utcnow
 from tests.conftest import ARTICLE_TEXT, suggestion_body
 from tests.mail.conftest import BASE_URL, add_member
@@ -87,7 +87,7 @@ def test_throttle_holds_back_and_counts_in_the_next_mail(site, post_suggestion, 
 
 
 def test_held_back_reports_go_out_when_the_window_ends(app, site, post_suggestion, inbox):
-    from feedback import notifications
+    from feedback.mail import instant
 
     add_member(site, "ann@example.com")
     assert post_suggestion(suggestion_body(exact="ferry")).status_code == 201
@@ -95,15 +95,15 @@ def test_held_back_reports_go_out_when_the_window_ends(app, site, post_suggestio
     assert post_suggestion(suggestion_body(exact="Monday")).status_code == 201
 
     # Within the window the sweep keeps holding them.
-    assert notifications.release_held_notices(utcnow()) == []
+    assert instant.release_held_notices(utcnow()) == []
     later = utcnow() + timedelta(minutes=6)
-    ids = notifications.release_held_notices(later)
+    ids = instant.release_held_notices(later)
     db.session.commit()
     assert len(ids) == 1
     mailer.deliver(ids)
     assert len(inbox.messages) == 2
     assert inbox.messages[1]["Subject"].endswith("on “Monday” and 1 more")
-    assert notifications.release_held_notices(later + timedelta(minutes=6)) == []
+    assert instant.release_held_notices(later + timedelta(minutes=6)) == []
 
 
 def test_a_note_about_the_whole_article(site, post_suggestion, inbox):

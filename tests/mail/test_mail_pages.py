@@ -73,11 +73,9 @@ def test_owner_sets_the_site_default(site, client):
 
 
 def test_default_for_new_members_starts_as_instant(site):
-    from feedback.notifications import default_notify
-
-    assert default_notify(site) is NotifySetting.INSTANT
+    assert site.options.default_notify is NotifySetting.INSTANT
     site.settings = {"default_notify": "daily"}
-    assert default_notify(site) is NotifySetting.DAILY
+    assert site.options.default_notify is NotifySetting.DAILY
 
 
 def test_dev_mailbox_lists_and_shows_mail(site, post_suggestion, client, inbox):
@@ -194,7 +192,7 @@ def test_new_members_start_with_the_site_default(site, run_cli):
 
 
 def test_owners_see_failed_mail_and_send_it_again(app, site, client, post_suggestion, smtp):
-    from feedback import mailer
+    from feedback.mail import mailer
     from feedback.models import OutboxStatus
 
     owner = add_member(site, "owner@example.com", role=Role.OWNER)

@@ -6,8 +6,9 @@ import uuid
 
 from sqlalchemy import func, select
 
-from feedback import mailer, revisions, suggestions
+from feedback import revisions, suggestions
 from feedback.extensions import db
+from feedback.mail import mailer
 from feedback.models import OutboxMessage, Suggestion, SuggestionStatus
 from tests.conftest import suggestion_body
 

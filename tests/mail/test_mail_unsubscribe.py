@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from feedback import notifications
 from feedback.extensions import db
+from feedback.mail import headers
 from feedback.models import NotifySetting
 from tests.conftest import suggestion_body
 from tests.mail.conftest import BASE_URL, add_member
@@ -46,11 +46,11 @@ def test_one_click_post_turns_off_that_site_only(app, site, other_site, post_sug
 
 def test_tampered_and_expired_tokens_are_refused(app, site, client):
     member = add_member(site, "ann@example.com")
-    token = notifications.unsubscribe_token(member.user_id, site.id)
-    other = notifications.unsubscribe_token(member.user_id + 1, site.id)
+    token = headers.unsubscribe_token(member.user_id, site.id)
+    other = headers.unsubscribe_token(member.user_id + 1, site.id)
     tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
     spliced = other.split(".")[0] + "." + ".".join(token.split(".")[1:])
-    expired = notifications.unsubscribe_token(
+    expired = headers.unsubscribe_token(
         member.user_id, site.id, issued_at=int(time.time()) - 91 * 86400
     )
     for bad in (tampered, spliced, expired, "nonsense"):

@@ -9,11 +9,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from feedback import mailer
 from feedback.editor import access
 from feedback.extensions import db
+from feedback.mail import mailer
+from feedback.members import set_member_notify
 from feedback.models import Membership, NotifySetting, OutboxMessage, Role
-from feedback.notifications import default_notify, set_member_notify
 from feedback.tasks import enqueue_outbox
 
 blp = Blueprint("notification_settings", __name__, url_prefix="/editor/notifications")
@@ -36,10 +36,9 @@ def _memberships() -> list[Membership]:
 @login_required
 def show():
     return render_template(
-        "notifications/settings.html",
+        "editor/notifications.html",
         memberships=_memberships(),
         labels=NOTIFY_LABELS,
-        default_notify=default_notify,
         zones=sorted(available_timezones()),
         owner=Role.OWNER,
         failed={
@@ -74,8 +73,7 @@ def save():
             member.digest_hour = hour_number
         site_default = _choice(f"default-{member.site_id}")
         if site_default is not None and member.role == Role.OWNER:
-            # Reassign, not mutate: the JSON column notices only a new value.
-            member.site.settings = {**(member.site.settings or {}), "default_notify": site_default}
+            member.site.change_options(default_notify=site_default)
     db.session.commit()
     flash("Notification settings saved.")
     return redirect(url_for(".show"))

@@ -7,8 +7,9 @@ from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 
 from feedback.extensions import csrf, db
+from feedback.mail.headers import read_unsubscribe_token
+from feedback.members import set_member_notify
 from feedback.models import Membership, NotifySetting
-from feedback.notifications import read_unsubscribe_token, set_member_notify
 
 blp = Blueprint("unsubscribe", __name__)
 
@@ -28,7 +29,7 @@ def _member(token: str) -> Membership:
 def confirm(token: str):
     """Ask before changing anything: link checkers in mail systems follow GET links."""
     member = _member(token)
-    return render_template("notifications/unsubscribe.html", member=member, token=token, done=False)
+    return render_template("public/unsubscribe.html", member=member, token=token, done=False)
 
 
 @blp.post("/unsubscribe/<token>")
@@ -37,4 +38,4 @@ def unsubscribe(token: str):
     member = _member(token)
     set_member_notify(member.user_id, member.site_id, NotifySetting.OFF)
     db.session.commit()
-    return render_template("notifications/unsubscribe.html", member=member, token=token, done=True)
+    return render_template("public/unsubscribe.html", member=member, token=token, done=True)
