@@ -10,11 +10,11 @@ from flask.cli import AppGroup, ScriptInfo, run_command, shell_command
 from flask_migrate.cli import db as db_commands
 from sqlalchemy import select
 
-from feedback import __version__, create_app
+from feedback import __version__, create_app, members, sites
 from feedback.config import ConfigurationError
+from feedback.errors import Invalid, OperationError
 from feedback.extensions import db
-from feedback.models import IncomingReport, Membership, Role, Site, User
-from feedback.origins import InvalidOrigin, parse_allowed_origin
+from feedback.models import IncomingReport, Role, Site, User
 
 
 def script_tag(site: Site) -> str:
@@ -38,13 +38,6 @@ def site():
     """Sites that embed the snippet."""
 
 
-def _parse_origins(origins: tuple[str, ...]) -> list[str]:
-    try:
-        return sorted({parse_allowed_origin(origin) for origin in origins})
-    except InvalidOrigin as error:
-        raise click.BadParameter(str(error), param_hint="--origin") from error
-
-
 @site.command("add")
 @click.argument("name")
 @click.option(
@@ -56,16 +49,11 @@ def _parse_origins(origins: tuple[str, ...]) -> list[str]:
 )
 def site_add(name: str, origins: tuple[str, ...]):
     """Add a site; prints its key, its server secret (shown once) and the script tag."""
-    new_site = Site(
-        name=name.strip(),
-        public_key=Site.new_public_key(),
-        allowed_origins=_parse_origins(origins),
-        settings={},
-    )
-    if not new_site.name:
-        raise click.BadParameter("must not be blank", param_hint="NAME")
-    secret = new_site.rotate_secret()
-    db.session.add(new_site)
+    try:
+        new_site, secret = sites.create_site(name, origins, where="--origin")
+    except Invalid as error:
+        raise _bad_parameter(error, {"name": "NAME", "origins": "--origin"}) from error
+    new_site.allowed_origins = sorted(new_site.allowed_origins)
     db.session.commit()
     click.echo(f"site key:    {new_site.public_key}")
     click.echo(f"site secret: {secret}  (shown once; for the CMS revision API)")
@@ -94,34 +82,43 @@ def editor():
 @click.option("--name", default="", help="Display name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def editor_add(email: str, site_key: str, role: str, name: str, password_stdin: bool):
-    """Add an editor to a site (or a site to an existing editor)."""
-    email = email.strip().lower()
-    if "@" not in email or any(char.isspace() for char in email):
-        raise click.BadParameter(f"{email!r} is not an email address", param_hint="EMAIL")
+    """Add an editor to a site (or a site to an existing editor, or change their role)."""
+    hints = {"email": "EMAIL", "password": "password", "name": "--name"}
+    try:
+        email = members.checked_email(email)
+    except Invalid as error:
+        raise _bad_parameter(error, hints) from error
     member_site = db.session.scalar(select(Site).where(Site.public_key == site_key))
     if member_site is None:
         raise click.BadParameter(f"no site has the key {site_key!r}", param_hint="--site")
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is None:
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
+    # Asked before the site is locked: nobody waits while someone types.
+    password = _read_password(password_stdin) if user is None else None
+    members.lock_site(member_site.id)
+    existing = members.find_member(member_site.id, user.id) if user is not None else None
+    try:
+        if existing is not None:
+            members.change_role(existing, Role(role))
         else:
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        if len(password) < 8:
-            raise click.BadParameter("the password needs at least 8 characters")
-        user = User(email=email, name=name)
-        user.set_password(password)
-        db.session.add(user)
-        db.session.flush()
-    existing = db.session.scalar(
-        select(Membership).filter_by(user_id=user.id, site_id=member_site.id)
-    )
-    if existing is not None:
-        existing.role = Role(role)
-    else:
-        db.session.add(Membership(user=user, site=member_site, role=Role(role)))
+            members.add_member(member_site, email, Role(role), name=name, password=password)
+    except Invalid as error:
+        raise _bad_parameter(error, hints) from error
+    except OperationError as error:
+        raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"{email} is {role} of {member_site.name}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _bad_parameter(error: Invalid, hints: dict[str, str]) -> click.BadParameter:
+    """A refused value as click reports it: one line naming the option or argument."""
+    field = next(iter(error.fields), "")
+    return click.BadParameter(error.message_of(field), param_hint=hints.get(field))
 
 
 @cli.group()
@@ -289,7 +286,10 @@ def demo(host: str, port: int):
     with app.app_context():
         upgrade()
         origins = {f"http://127.0.0.1:{port}", f"http://localhost:{port}", f"http://{host}:{port}"}
-        seeded = seed_demo(sorted(origins))
+        try:
+            seeded = seed_demo(sorted(origins))
+        except Invalid as error:
+            raise click.BadParameter(error.message_of("origins"), param_hint="--host") from error
         seed_demo_reports(seeded.site, f"http://{host}:{port}")
         click.echo(f"Demo article:  http://{host}:{port}/")
         click.echo(f"Editor queue:  http://{host}:{port}/editor/")

@@ -12,14 +12,13 @@ from html.parser import HTMLParser
 from flask import current_app
 from sqlalchemy import select
 
-from feedback import anchoring
+from feedback import anchoring, members, sites
 from feedback.extensions import db
 from feedback.models import Membership, Role, Site, Suggestion, User
-from feedback.origins import parse_allowed_origin
-from feedback.public import DEMO_SITE_KEY
 from feedback.schemas import SuggestionIn
 from feedback.suggestions import ClientInfo, accept_report, file_report, find_site
 
+DEMO_SITE_KEY = "demo"
 DEMO_EDITOR_EMAIL = "editor@demo.example"
 DEMO_EDITOR_PASSWORD = "demo-password"  # noqa: S105 - printed on screen for the local demo
 
@@ -34,16 +33,13 @@ def seed_demo(origins: list[str]) -> DemoSeed:
     """Create or update the demo site (allowing ``origins``) and its editor; commits."""
     site = db.session.scalar(select(Site).where(Site.public_key == DEMO_SITE_KEY))
     if site is None:
-        site = Site(name="The Demo Gazette", public_key=DEMO_SITE_KEY, settings={})
-        site.rotate_secret()
-        db.session.add(site)
-    canonical = [parse_allowed_origin(origin) for origin in origins]
-    site.allowed_origins = sorted(set(site.allowed_origins or []) | set(canonical))
+        site, _secret = sites.create_site("The Demo Gazette", [], public_key=DEMO_SITE_KEY)
+    site.allowed_origins = sorted(sites.parse_origins([*(site.allowed_origins or []), *origins]))
 
     editor = db.session.scalar(select(User).where(User.email == DEMO_EDITOR_EMAIL))
     if editor is None:
         editor = User(email=DEMO_EDITOR_EMAIL, name="Demo Editor")
-        editor.set_password(DEMO_EDITOR_PASSWORD)
+        members.set_password(editor, DEMO_EDITOR_PASSWORD)
         db.session.add(editor)
     db.session.flush()
     membership = db.session.scalar(select(Membership).filter_by(user_id=editor.id, site_id=site.id))

@@ -69,6 +69,10 @@ class Invalid(OperationError):
     def field(cls, path: str, message: str) -> Invalid:
         return cls(f"{path}: {message}", {path: [message]})
 
+    def message_of(self, path: str) -> str:
+        """What is wrong with one field, without the field's name (for a form)."""
+        return " ".join(self.fields.get(path) or [self.message])
+
 
 # --- answering errors -----------------------------------------------------------------
 

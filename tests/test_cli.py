@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from feedback.extensions import db
@@ -151,3 +152,50 @@ def test_db_upgrade_then_commands_work(tmp_path):
     assert refused.returncode == 2
     assert refused.stderr.startswith("feedback: Invalid value for --origin")
     assert refused.stderr.strip().count("\n") == 0
+
+
+def test_editor_add_holds_passwords_to_the_ui_rule(run_cli, site):
+    nine = run_cli(
+        "editor", "add", "ed@example.com", "--site", "example-key", "--password-stdin",
+        input="ninechars\n",
+    )  # fmt: skip
+    assert nine.exit_code == 2
+    assert "at least 10 characters" in nine.output
+    assert db.session.scalar(select(User)) is None
+
+
+@pytest.mark.parametrize(
+    "email", ["two@example.com,three@example.com", "ed@localhost", "ed@example.com\x00"]
+)
+def test_editor_add_holds_addresses_to_the_ui_rule(run_cli, site, email):
+    result = run_cli(
+        "editor", "add", email, "--site", "example-key", "--password-stdin",
+        input="long enough pw\n",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "not an email address" in result.output
+    assert db.session.scalar(select(User)) is None
+
+
+def test_editor_add_cannot_demote_the_last_owner(run_cli, site):
+    add = ("editor", "add", "ed@example.com", "--site", "example-key", "--password-stdin")
+    assert run_cli(*add, "--role", "owner", input="long enough pw\n").exit_code == 0
+    demoted = run_cli(*add, "--role", "viewer")
+    assert demoted.exit_code == 1
+    assert "The site needs an owner" in demoted.output
+    db.session.expire_all()
+    assert db.session.scalar(select(Membership.role)) == Role.OWNER
+    second = ("editor", "add", "ann@example.com", "--site", "example-key", "--role", "owner")
+    assert run_cli(*second, "--password-stdin", input="long enough pw\n").exit_code == 0
+    assert run_cli(*add, "--role", "viewer").exit_code == 0
+    db.session.expire_all()
+    roles = db.session.execute(select(User.email, Membership.role).join(Membership)).all()
+    assert sorted(roles) == [("ann@example.com", Role.OWNER), ("ed@example.com", Role.VIEWER)]
+
+
+def test_site_add_holds_origins_to_the_ui_limit(run_cli):
+    origins = [arg for n in range(101) for arg in ("--origin", f"https://n{n}.example.com")]
+    result = run_cli("site", "add", "Too Many", *origins)
+    assert result.exit_code == 2
+    assert "At most 100 origins" in result.output
+    assert db.session.scalar(select(Site)) is None

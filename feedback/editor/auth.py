@@ -20,19 +20,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from feedback import tasks
+from feedback import members, tasks
+from feedback.errors import Invalid
 from feedback.extensions import client_ip_hash, db, limiter
-from feedback.mail import headers, outbox
-from feedback.mail.render import render_mail
-from feedback.models import OutboxKind, User
+from feedback.models import User
 
 blp = Blueprint("auth", __name__, url_prefix="/editor")
 
-PASSWORD_SALT = "feedback.password-link"  # noqa: S105 - a signing salt, not a secret
-MIN_PASSWORD_LENGTH = 10
 # Checked against a real hash when the email is unknown, so both answers take as long.
 _DUMMY_USER = User(email="", password_hash="")
 
@@ -115,63 +111,6 @@ def sign_out():
     return redirect(url_for(".sign_in"))
 
 
-# --- password links -------------------------------------------------------------------
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PASSWORD_SALT)
-
-
-def _hash_fingerprint(user: User) -> str:
-    return hashlib.sha256(f"{user.id}:{user.password_hash}".encode()).hexdigest()[:16]
-
-
-def password_token(user: User) -> str:
-    return _serializer().dumps([user.id, _hash_fingerprint(user)])
-
-
-def user_for_token(token: str) -> User | None:
-    """The user a password link is for, while it is fresh and unused."""
-    max_age = int(current_app.config["PASSWORD_LINK_MAX_AGE_MINUTES"]) * 60
-    try:
-        user_id, fingerprint = _serializer().loads(token, max_age=max_age)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.is_active or fingerprint != _hash_fingerprint(user):
-        return None
-    return user
-
-
-def queue_password_mail(user: User, invited_to: str | None = None) -> int | None:
-    """Write a password link for ``user`` to the outbox (does not commit); an invitation
-    when ``invited_to`` names the site they were added to. Returns the outbox id."""
-    token = password_token(user)
-    link = headers.absolute_url(url_for("auth.set_password", token=token))
-    template = "account_invite" if invited_to else "account_password"
-    text, html = render_mail(template, user=user, link=link, site_name=invited_to)
-    subject = (
-        f"You have been added to {headers.single_line(invited_to, 120)}"
-        if invited_to
-        else "Set a new password"
-    )
-    row = outbox.write_outbox(
-        outbox.Mail(
-            key=f"password:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
-            kind=OutboxKind.ACCOUNT,
-            to=headers.checked_address(user.email, user.name),
-            subject=f"Reader corrections: {subject}",
-            text=text,
-            html=html,
-            user_id=user.id,
-        )
-    )
-    if row is None:
-        return None
-    db.session.flush()
-    return row.id
-
-
 @blp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(_setting("PASSWORD_MAIL_LIMIT"), key_func=client_ip_hash, methods=["POST"])
 @limiter.limit(_setting("PASSWORD_MAIL_LIMIT"), key_func=_account_key, methods=["POST"])
@@ -182,7 +121,7 @@ def forgot_password():
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
     outbox_id = None
     if user is not None and user.is_active:
-        outbox_id = queue_password_mail(user)
+        outbox_id = members.queue_password_mail(user)
         db.session.commit()
     tasks.enqueue_outbox([outbox_id] if outbox_id else [])
     # The same answer either way: the page must not tell who has an account.
@@ -191,22 +130,23 @@ def forgot_password():
 
 @blp.route("/password/<token>", methods=["GET", "POST"])
 def set_password(token: str):
-    user = user_for_token(token)
+    user = members.user_for_token(token)
     if user is None:
         return render_template("editor/set_password.html", invalid=True), 400
     if request.method == "GET":
         return render_template("editor/set_password.html", invalid=False, user=user)
     password = request.form.get("password") or ""
-    error = None
-    if len(password) < MIN_PASSWORD_LENGTH:
-        error = f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
-    elif password != request.form.get("confirm"):
-        error = "The two passwords differ."
+    try:
+        members.check_password(password)
+    except Invalid as refused:
+        error = refused.message_of("password")
+    else:
+        error = None if password == request.form.get("confirm") else "The two passwords differ."
     if error:
         return render_template(
             "editor/set_password.html", invalid=False, user=user, error=error
         ), 422
-    user.set_password(password)
+    members.set_password(user, password)
     db.session.commit()
     login_user(user)
     flash("Your password is set.")

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from feedback import sites
 from feedback.editor import access
 from feedback.extensions import db
 from feedback.mail import mailer
@@ -73,7 +74,7 @@ def save():
             member.digest_hour = hour_number
         site_default = _choice(f"default-{member.site_id}")
         if site_default is not None and member.role == Role.OWNER:
-            member.site.change_options(default_notify=site_default)
+            sites.set_options(member.site, default_notify=site_default)
     db.session.commit()
     flash("Notification settings saved.")
     return redirect(url_for(".show"))

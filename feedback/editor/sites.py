@@ -8,8 +8,6 @@ sees the stats.
 
 from __future__ import annotations
 
-import re
-
 from flask import (
     Blueprint,
     abort,
@@ -21,27 +19,19 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from feedback import tasks
+from feedback import members, sites, tasks
 from feedback.editor import access
 from feedback.editor import stats as site_stats
-from feedback.editor.auth import queue_password_mail
 from feedback.editor.notifications import NOTIFY_LABELS
+from feedback.errors import Invalid, OperationError
 from feedback.extensions import db
-from feedback.mail.headers import UnsafeHeader, checked_address
 from feedback.models import Membership, NotifySetting, Role, Site, User
-from feedback.origins import InvalidOrigin, parse_allowed_origin
 
 blp = Blueprint("sites", __name__, url_prefix="/editor/sites/<int:site_id>")
-
-NAME_MAX = 200
-MEMBER_NAME_MAX = 200
-EMAIL_MAX = 254
-MAX_ORIGINS = 100
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 ROLE_LABELS = {
     Role.OWNER: "Owner: settings and members, and triage",
@@ -139,44 +129,23 @@ def settings(site_id: int):
 @blp.post("/settings/name")
 def rename(site_id: int):
     site = _owned_site(site_id)
-    name = (request.form.get("name") or "").strip()
-    if not name:
-        return _refuse(site, "name", "Give the site a name.", {"name": name})
-    if len(name) > NAME_MAX:
-        return _refuse(
-            site, "name", f"Keep the name to {NAME_MAX} characters or fewer.", {"name": name}
-        )
-    site.name = name
+    name = request.form.get("name") or ""
+    try:
+        sites.rename(site, name)
+    except Invalid as error:
+        return _refuse(site, "name", error.message_of("name"), {"name": name.strip()})
     db.session.commit()
     return _saved(site_id, "Site name saved.")
-
-
-def parse_origins(text: str) -> tuple[list[str], str | None]:
-    """The allowed origins of a textarea (one a line, blank lines skipped, duplicates
-    dropped), or the first bad line's number and what is wrong with it."""
-    origins: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            origin = parse_allowed_origin(line)
-        except InvalidOrigin as error:
-            return [], f"Line {number}: {error}"
-        if origin not in origins:
-            origins.append(origin)
-    if len(origins) > MAX_ORIGINS:
-        return [], f"At most {MAX_ORIGINS} origins, please: use a wildcard like https://*.host"
-    return origins, None
 
 
 @blp.post("/settings/origins")
 def save_origins(site_id: int):
     site = _owned_site(site_id)
     text = request.form.get("origins") or ""
-    origins, error = parse_origins(text)
-    if error:
-        return _refuse(site, "origins", error, {"origins": text})
-    site.allowed_origins = origins
+    try:
+        origins = sites.set_origins(site, text.splitlines())
+    except Invalid as error:
+        return _refuse(site, "origins", error.message_of("origins"), {"origins": text})
     db.session.commit()
     return _saved(
         site_id,
@@ -193,7 +162,8 @@ def save_options(site_id: int):
         notify = NotifySetting(request.form.get("default_notify", ""))
     except ValueError:
         return _refuse(site, "options", "Choose how new members hear of new reports.")
-    site.change_options(
+    sites.set_options(
+        site,
         corrections_public=request.form.get("corrections_public") == "1",
         notify_readers_on_reject=request.form.get("notify_readers_on_reject") == "1",
         default_notify=notify,
@@ -215,19 +185,11 @@ def rotate_secret(site_id: int):
 
 
 def _owned_site_locked(site_id: int) -> Site:
-    """The site, its row locked until commit (PostgreSQL; SQLite writes one at a time
-    anyway), once the user is checked again on fresh rows to still own it: two owners
-    changing members at once cannot both take away the last owner."""
+    """The site, locked until commit, once the user is checked again on fresh rows to
+    still own it (see members.lock_site)."""
     access.require_member(site_id, Role.OWNER)  # 404 or 403 before locking anything
-    db.session.execute(select(Site.id).where(Site.id == site_id).with_for_update())
-    db.session.expire_all()
+    members.lock_site(site_id)
     return _owned_site(site_id)
-
-
-def _owner_count(site_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).where(Membership.site_id == site_id, Membership.role == Role.OWNER)
-    )
 
 
 def _site_member(site_id: int, member_id: int) -> Membership:
@@ -253,11 +215,6 @@ def _after_own_change(site_id: int, message: str):
     return redirect(url_for("editor.queue"), code=303)
 
 
-def _is_member(site_id: int, user_id: int) -> bool:
-    found = db.session.scalar(select(Membership.id).filter_by(site_id=site_id, user_id=user_id))
-    return found is not None
-
-
 @blp.post("/settings/members")
 def add_member(site_id: int):
     site = _owned_site(site_id)
@@ -267,33 +224,18 @@ def add_member(site_id: int):
     role = _role_from_form()
     if role is None:
         return _refuse(site, "add", "Choose owner, editor or viewer.", form)
-    if len(email) > EMAIL_MAX or not _EMAIL.match(email):
-        return _refuse(site, "add", "That is not an email address.", form)
     try:
-        checked_address(email)
-    except UnsafeHeader:
-        return _refuse(site, "add", "That is not an email address.", form)
-    if len(name) > MEMBER_NAME_MAX:
-        return _refuse(site, "add", f"Keep the name to {MEMBER_NAME_MAX} characters.", form)
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is not None and _is_member(site_id, user.id):
-        return _refuse(site, "add", f"{email} is already a member of this site.", form)
-    outbox_id = None
-    try:
-        if user is None:
-            user = User(email=email, name=name)
-            db.session.add(user)
-            db.session.flush()
-            outbox_id = queue_password_mail(user, invited_to=site.name)
-        db.session.add(Membership(user_id=user.id, site_id=site_id, role=role))
+        added = members.add_member(site, email, role, name=name)
         db.session.commit()
+    except OperationError as error:
+        return _refuse(site, "add", error.message, form)
     except IntegrityError:
         # Someone added the same person (to this site or another) at the same moment.
         return _refuse(
             site, "add", f"{email} was added by someone else just now: check the list.", form
         )
-    tasks.enqueue_outbox([outbox_id] if outbox_id is not None else [])
-    invited = " An invitation to set a password is on its way." if outbox_id else ""
+    tasks.enqueue_outbox([added.outbox_id] if added.outbox_id is not None else [])
+    invited = " An invitation to set a password is on its way." if added.outbox_id else ""
     return _saved(site_id, f"{email} added as {role.value}.{invited}")
 
 
@@ -306,16 +248,13 @@ def change_role(site_id: int, member_id: int):
     site = _owned_site_locked(site_id)
     member = _site_member(site_id, member_id)
     who = member.user.display_name
-    if member.role == role:
+    try:
+        changed = members.change_role(member, role)
+    except OperationError as error:
+        return _refuse(site, f"member-{member_id}", error.message)
+    if not changed:
         db.session.rollback()
         return _saved(site_id, f"{who} is already {role.value}.")
-    if member.role == Role.OWNER and _owner_count(site_id) <= 1:
-        return _refuse(
-            site,
-            f"member-{member_id}",
-            "The site needs an owner: make someone else owner first.",
-        )
-    member.role = role
     db.session.commit()
     return _after_own_change(site_id, f"{who} is now {role.value}.")
 
@@ -325,14 +264,11 @@ def remove_member(site_id: int, member_id: int):
     site = _owned_site_locked(site_id)
     member = _site_member(site_id, member_id)
     who = member.user.display_name
-    if member.role == Role.OWNER and _owner_count(site_id) <= 1:
-        return _refuse(
-            site,
-            f"member-{member_id}",
-            "The site needs an owner: make someone else owner before removing this one.",
-        )
     site_name = site.name
-    db.session.delete(member)
+    try:
+        members.remove_member(member)
+    except OperationError as error:
+        return _refuse(site, f"member-{member_id}", error.message)
     db.session.commit()
     return _after_own_change(site_id, f"{who} is no longer a member of {site_name}.")
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
+from feedback.demo import DEMO_SITE_KEY
 from feedback.extensions import db
 from feedback.models import Site
 from feedback.security import allow_inline_styles
 
 blp = Blueprint("public", __name__)
-
-DEMO_SITE_KEY = "demo"
 
 
 @blp.get("/")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from feedback.editor.auth import password_token
 from feedback.extensions import db
+from feedback.members import password_token
 from feedback.models import User
 from feedback.models.outbox import OutboxMessage
 from tests.conftest import empty_all_tables, make_test_app

@@ -1,0 +1,93 @@
+"""Operations on sites: making one, its name, its allowed origins and its options.
+
+The editor UI, the ``feedback site`` command and the demo all call these. None commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from feedback.errors import Invalid
+from feedback.extensions import db
+from feedback.models import NotifySetting, Site, SiteSettings
+from feedback.origins import InvalidOrigin, parse_allowed_origin
+
+NAME_MAX = 200
+MAX_ORIGINS = 100
+
+
+def checked_name(raw: str) -> str:
+    name = (raw or "").strip()
+    if not name:
+        raise Invalid.field("name", "Give the site a name.")
+    if len(name) > NAME_MAX:
+        raise Invalid.field("name", f"Keep the name to {NAME_MAX} characters or fewer.")
+    return name
+
+
+def parse_origins(lines: Iterable[str], where: str = "Line") -> list[str]:
+    """Allowed origins, one an entry (blank ones skipped, duplicates dropped, order kept),
+    each in its canonical form; Invalid naming the first bad entry (``where`` and its
+    number), or too many."""
+    origins: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            origin = parse_allowed_origin(line)
+        except InvalidOrigin as error:
+            raise Invalid.field("origins", f"{where} {number}: {error}") from None
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > MAX_ORIGINS:
+        raise Invalid.field(
+            "origins",
+            f"At most {MAX_ORIGINS} origins, please: use a wildcard like https://*.host",
+        )
+    return origins
+
+
+def create_site(
+    name: str, origins: Iterable[str], public_key: str | None = None, where: str = "Line"
+):
+    """A new site with its checked name and origins; returns (site, its secret, shown once)."""
+    site = Site(
+        name=checked_name(name),
+        public_key=public_key or Site.new_public_key(),
+        allowed_origins=parse_origins(origins, where),
+        settings=SiteSettings().as_json(),
+    )
+    secret = site.rotate_secret()
+    db.session.add(site)
+    db.session.flush()
+    return site, secret
+
+
+def rename(site: Site, name: str) -> None:
+    site.name = checked_name(name)
+
+
+def set_origins(site: Site, lines: Iterable[str]) -> list[str]:
+    site.allowed_origins = parse_origins(lines)
+    return site.allowed_origins
+
+
+def add_origins(site: Site, lines: Iterable[str]) -> list[str]:
+    """Allow these origins too, keeping the ones the site has."""
+    return set_origins(site, [*(site.allowed_origins or []), *lines])
+
+
+def set_options(
+    site: Site,
+    *,
+    default_notify: NotifySetting | None = None,
+    notify_readers_on_reject: bool | None = None,
+    corrections_public: bool | None = None,
+) -> SiteSettings:
+    """Change the options given, keep the others."""
+    changes = {
+        "default_notify": default_notify,
+        "notify_readers_on_reject": notify_readers_on_reject,
+        "corrections_public": corrections_public,
+    }
+    return site.change_options(**{k: v for k, v in changes.items() if v is not None})
