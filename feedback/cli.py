@@ -15,6 +15,7 @@ from feedback.config import ConfigurationError
 from feedback.errors import Invalid, OperationError
 from feedback.extensions import db
 from feedback.models import IncomingReport, Role, Site, User
+from feedback.permissions import actions_of
 
 
 def script_tag(site: Site) -> str:
@@ -77,7 +78,11 @@ def editor():
 @click.argument("email")
 @click.option("--site", "site_key", required=True, help="Key of the site to join.")
 @click.option(
-    "--role", type=click.Choice([role.value for role in Role]), default="editor", show_default=True
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default="editor",
+    show_default=True,
+    help="What the member may do: see `feedback editor roles`.",
 )
 @click.option("--name", default="", help="Display name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -107,6 +112,13 @@ def editor_add(email: str, site_key: str, role: str, name: str, password_stdin: 
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"{email} is {role} of {member_site.name}")
+
+
+@editor.command("roles")
+def editor_roles():
+    """What each role may do on a site."""
+    for role in Role:
+        click.echo(f"{role.value}\t{' '.join(action.value for action in actions_of(role))}")
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -18,12 +18,12 @@ from feedback.models import (
     AuditEvent,
     EditorNote,
     Membership,
-    Role,
     Suggestion,
     SuggestionStatus,
     User,
     utcnow,
 )
+from feedback.permissions import Action, roles_permitted
 
 MAX_NOTE_LENGTH = 10_000
 
@@ -151,14 +151,14 @@ def split_off(suggestion: Suggestion, user: User) -> None:
 
 
 def assignable_members(site_id: int) -> list[User]:
-    """Who a report of the site may be given to: its editors and owners."""
+    """Who a report of the site may be given to: its members who may triage it."""
     return list(
         db.session.scalars(
             select(User)
             .join(Membership, Membership.user_id == User.id)
             .where(
                 Membership.site_id == site_id,
-                Membership.role.in_([Role.EDITOR, Role.OWNER]),
+                Membership.role.in_(roles_permitted(Action.TRIAGE)),
                 User.active.is_(True),
             )
             .order_by(User.name, User.email)

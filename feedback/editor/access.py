@@ -1,4 +1,5 @@
-"""Who may see and do what in the editor UI; every view asks here.
+"""Who may see and do what in the editor UI; every view asks here, and the answer
+comes from the one permission map (feedback.permissions).
 
 A site the user is not a member of does not exist for them: its pages and objects
 answer 404, never 403, so ids cannot be probed. A member whose role is too low for
@@ -14,7 +15,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from feedback.extensions import db
-from feedback.models import Article, Membership, Role, Site, Suggestion
+from feedback.models import Article, Membership, Site, Suggestion
+from feedback.permissions import Action
 
 
 def memberships() -> list[Membership]:
@@ -46,18 +48,19 @@ def parse_number(raw: str, low: int = 1, high: int = MAX_ID) -> int | None:
     return number if low <= number <= high else None
 
 
-def require_member(site_id: int, role: Role = Role.VIEWER) -> Membership:
-    """The user's membership of the site: 404 if none, 403 if its role is below ``role``."""
+def require_member(site_id: int, action: Action = Action.READ) -> Membership:
+    """The user's membership of the site: 404 if none, 403 if its role may not do
+    ``action``."""
     member = membership(site_id) if site_id <= MAX_ID else None
     if member is None:
         abort(404)
-    if not member.role.includes(role):
+    if not member.may(action):
         abort(403)
     return member
 
 
-def suggestion_for(suggestion_id: str | uuid.UUID, role: Role = Role.VIEWER):
-    """A report the user may act on with ``role``, and the user's membership of its site."""
+def suggestion_for(suggestion_id: str | uuid.UUID, action: Action = Action.READ):
+    """A report the user may do ``action`` to, and the user's membership of its site."""
     try:
         key = suggestion_id if isinstance(suggestion_id, uuid.UUID) else uuid.UUID(suggestion_id)
     except ValueError:
@@ -65,11 +68,11 @@ def suggestion_for(suggestion_id: str | uuid.UUID, role: Role = Role.VIEWER):
     suggestion = db.session.get(Suggestion, key)
     if suggestion is None:
         abort(404)
-    return suggestion, require_member(suggestion.site_id, role)
+    return suggestion, require_member(suggestion.site_id, action)
 
 
-def article_for(article_id: int, role: Role = Role.VIEWER):
+def article_for(article_id: int, action: Action = Action.READ):
     article = db.session.get(Article, article_id) if article_id <= MAX_ID else None
     if article is None:
         abort(404)
-    return article, require_member(article.site_id, role)
+    return article, require_member(article.site_id, action)

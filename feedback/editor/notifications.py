@@ -14,7 +14,8 @@ from feedback.editor import access
 from feedback.extensions import db
 from feedback.mail import mailer
 from feedback.members import set_member_notify
-from feedback.models import Membership, NotifySetting, OutboxMessage, Role
+from feedback.models import Membership, NotifySetting, OutboxMessage
+from feedback.permissions import Action
 from feedback.tasks import enqueue_outbox
 
 blp = Blueprint("notification_settings", __name__, url_prefix="/editor/notifications")
@@ -41,11 +42,10 @@ def show():
         memberships=_memberships(),
         labels=NOTIFY_LABELS,
         zones=sorted(available_timezones()),
-        owner=Role.OWNER,
         failed={
             m.site_id: mailer.failed_messages(m.site_id)
             for m in _memberships()
-            if m.role == Role.OWNER
+            if m.may(Action.RESEND_MAIL)
         },
     )
 
@@ -73,7 +73,7 @@ def save():
         if hour_number is not None:
             member.digest_hour = hour_number
         site_default = _choice(f"default-{member.site_id}")
-        if site_default is not None and member.role == Role.OWNER:
+        if site_default is not None and member.may(Action.CONFIGURE_SITE):
             sites.set_options(member.site, default_notify=site_default)
     db.session.commit()
     flash("Notification settings saved.")
@@ -87,7 +87,7 @@ def retry(outbox_id: int):
     row = db.session.get(OutboxMessage, outbox_id) if outbox_id <= access.MAX_ID else None
     if row is None or row.site_id is None:
         abort(404)
-    access.require_member(row.site_id, Role.OWNER)
+    access.require_member(row.site_id, Action.RESEND_MAIL)
     if mailer.retry_failed(outbox_id):
         db.session.commit()
         # Not row.id: reading the expired row would open a transaction, and on SQLite an

@@ -30,6 +30,7 @@ from feedback.editor.notifications import NOTIFY_LABELS
 from feedback.errors import Invalid, OperationError
 from feedback.extensions import db
 from feedback.models import Membership, NotifySetting, Role, Site, User
+from feedback.permissions import Action
 
 blp = Blueprint("sites", __name__, url_prefix="/editor/sites/<int:site_id>")
 
@@ -56,8 +57,8 @@ def _signed_in():
 # --- settings -------------------------------------------------------------------------
 
 
-def _owned_site(site_id: int) -> Site:
-    return access.require_member(site_id, Role.OWNER).site
+def _owned_site(site_id: int, action: Action = Action.CONFIGURE_SITE) -> Site:
+    return access.require_member(site_id, action).site
 
 
 def script_tag(site: Site) -> str:
@@ -187,9 +188,9 @@ def rotate_secret(site_id: int):
 def _owned_site_locked(site_id: int) -> Site:
     """The site, locked until commit, once the user is checked again on fresh rows to
     still own it (see members.lock_site)."""
-    access.require_member(site_id, Role.OWNER)  # 404 or 403 before locking anything
+    access.require_member(site_id, Action.MANAGE_MEMBERS)  # 404 or 403 before locking
     members.lock_site(site_id)
-    return _owned_site(site_id)
+    return _owned_site(site_id, Action.MANAGE_MEMBERS)
 
 
 def _site_member(site_id: int, member_id: int) -> Membership:
@@ -209,7 +210,7 @@ def _role_from_form() -> Role | None:
 def _after_own_change(site_id: int, message: str):
     """Back to the settings page, unless the owner just gave up owning the site."""
     member = access.membership(site_id)
-    if member is not None and member.role == Role.OWNER:
+    if member is not None and member.may(Action.CONFIGURE_SITE):
         return _saved(site_id, message)
     flash(message)
     return redirect(url_for("editor.queue"), code=303)
@@ -217,7 +218,7 @@ def _after_own_change(site_id: int, message: str):
 
 @blp.post("/settings/members")
 def add_member(site_id: int):
-    site = _owned_site(site_id)
+    site = _owned_site(site_id, Action.MANAGE_MEMBERS)
     email = (request.form.get("email") or "").strip().lower()
     name = (request.form.get("name") or "").strip()
     form = {"email": email, "name": name, "role": request.form.get("role", "")}
@@ -241,7 +242,7 @@ def add_member(site_id: int):
 
 @blp.post("/settings/members/<int:member_id>/role")
 def change_role(site_id: int, member_id: int):
-    site = _owned_site(site_id)
+    site = _owned_site(site_id, Action.MANAGE_MEMBERS)
     role = _role_from_form()
     if role is None:
         return _refuse(site, f"member-{member_id}", "Choose owner, editor or viewer.")
@@ -282,7 +283,7 @@ CHART_HEIGHT = 160
 
 @blp.get("/stats")
 def stats(site_id: int):
-    member = access.require_member(site_id, Role.VIEWER)
+    member = access.require_member(site_id, Action.READ)
     days = site_stats.parse_days(request.args.get("days"))
     start, end = site_stats.period(days)
     numbers = site_stats.site_stats(site_id, start, end)

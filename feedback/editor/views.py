@@ -30,13 +30,13 @@ from feedback.models import (
     ArticleRevision,
     AuditEvent,
     EditorNote,
-    Role,
     Suggestion,
     SuggestionKind,
     SuggestionStatus,
     User,
 )
 from feedback.models.core import ALLOWED_TRANSITIONS, OPEN_STATUSES
+from feedback.permissions import Action
 
 blp = Blueprint("editor", __name__, url_prefix="/editor")
 
@@ -106,7 +106,7 @@ def queue_view():
         filters=filters,
         page=found,
         members=members,
-        triage_sites={m.site_id for m in members if m.can_triage},
+        triage_sites={m.site_id for m in members if m.may(Action.TRIAGE)},
         orphaned=queue.count_orphaned(visible_sites) if visible_sites else 0,
         kinds=list(SuggestionKind),
         statuses=list(SuggestionStatus),
@@ -139,7 +139,7 @@ def _selected_reports(raw_ids: list[str]) -> list[Suggestion]:
         if key not in found:
             raise NotFound("A selected report does not exist.", {"ids": [str(key)]})
     for site_id in {report.site_id for report in reports}:
-        access.require_member(site_id, Role.EDITOR)
+        access.require_member(site_id, Action.TRIAGE)
     return list(reports)
 
 
@@ -238,7 +238,7 @@ def report(suggestion_id: str):
         .order_by(EditorNote.created_at, EditorNote.id)
     ).all()
     others = []
-    if member.can_triage and head.is_open:
+    if member.may(Action.TRIAGE) and head.is_open:
         others = db.session.scalars(
             select(Suggestion)
             .where(
@@ -267,7 +267,7 @@ def report(suggestion_id: str):
 
 
 def _for_triage(suggestion_id: str) -> Suggestion:
-    suggestion, _member = access.suggestion_for(suggestion_id, Role.EDITOR)
+    suggestion, _member = access.suggestion_for(suggestion_id, Action.TRIAGE)
     return suggestion
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,21 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from feedback.extensions import db, login_manager
 from feedback.models.core import NotifySetting, Site, SiteSettings
 from feedback.models.types import UTCDateTime, string_enum, utcnow
+from feedback.permissions import Action, Role, permits
 
 _password_hasher = PasswordHasher()
-
-
-class Role(enum.StrEnum):
-    OWNER = "owner"  # site settings and members, plus everything an editor does
-    EDITOR = "editor"  # triage
-    VIEWER = "viewer"  # read only
-
-    def includes(self, other: Role) -> bool:
-        """Whether this role may do everything ``other`` may."""
-        return _ROLE_RANK[self] >= _ROLE_RANK[other]
-
-
-_ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.OWNER: 2}
 
 
 class User(UserMixin, db.Model):
@@ -90,13 +77,9 @@ class Membership(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships")
     site: Mapped[Site] = relationship()
 
-    @property
-    def can_triage(self) -> bool:
-        return self.role.includes(Role.EDITOR)
-
-    @property
-    def is_owner(self) -> bool:
-        return self.role == Role.OWNER
+    def may(self, action: Action | str) -> bool:
+        """Whether the member's role permits ``action`` (see feedback.permissions)."""
+        return permits(self.role, Action(action))
 
 
 @event.listens_for(Membership, "before_insert")

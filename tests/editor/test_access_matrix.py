@@ -1,11 +1,13 @@
 """Who may open which editor page and do which editor action: one row per route.
 
 Each row (``Case``) names a route, how to build its URL and form for a fresh set of
-objects, and the exact status each kind of visitor gets. The rules (feedback/editor/
-access.py): anonymous visitors are sent to the sign-in page; a site the user is not a
-member of does not exist for them (404, never 403); a member whose role is too low
-gets 403. Every refused request changes nothing in the database; every allowed action
-does what it says. A test compares the rows with ``app.url_map``, so a new /editor
+objects, and the exact status each kind of visitor gets. Which roles may do a site's
+action is read from the documented table ("Who may do what" in docs/editors.md), which
+must match feedback/permissions.py. The rules (feedback/editor/access.py): anonymous
+visitors are sent to the sign-in page; a site the user is not a member of does not
+exist for them (404, never 403); a member whose role may not do the action gets 403.
+Every refused request changes nothing in the database; every allowed action does what
+it says. A test compares the rows with ``app.url_map``, so a new /editor
 route without a row fails until someone decides who may use it.
 """
 
@@ -15,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -31,6 +34,7 @@ from feedback.models import (
     User,
 )
 from feedback.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
+from feedback.permissions import PERMISSIONS, Action
 from tests.conftest import suggestion_body
 
 ROLES = ("anonymous", "viewer", "editor", "owner", "outsider")
@@ -141,15 +145,46 @@ def expect(
     return answers
 
 
+SITE_ROLES = ("viewer", "editor", "owner")
+DOCUMENTED_IN = Path(__file__).resolve().parents[2] / "docs" / "editors.md"
+
+
+def documented_permissions() -> dict[str, dict[str, bool]]:
+    """The "Who may do what" table of docs/editors.md: action → role → permitted."""
+    table: dict[str, dict[str, bool]] = {}
+    for line in DOCUMENTED_IN.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 2 + len(SITE_ROLES) or not cells[0].startswith("`"):
+            continue
+        answers = cells[2:]
+        assert set(answers) <= {"yes", "no"}, line
+        table[cells[0].strip("`")] = dict(
+            zip(SITE_ROLES, [answer == "yes" for answer in answers], strict=True)
+        )
+    return table
+
+
+DOCUMENTED = documented_permissions()
+# The documented actions the rows below ask about (each must be asked about).
+ASKED: set[str] = set()
+
+
+def allowed(action: str, ok: int, outsider: int = 404) -> Expected:
+    """``ok`` for the roles the documented table lets do ``action``, 403 for the others;
+    ``outsider`` for a member of another site."""
+    ASKED.add(action)
+    permitted = DOCUMENTED[action]  # an action nobody decided on fails here
+    answers = {role: ok if permitted[role] else 403 for role in SITE_ROLES}
+    return expect(**answers, outsider=outsider)
+
+
 def read(outsider: int = 404) -> Expected:
     """A page any member of the site may read."""
-    return expect(viewer=200, editor=200, owner=200, outsider=outsider)
+    return allowed("read", 200, outsider)
 
 
-# Triage: editors and owners act (303 back to the page); viewers may only look.
-TRIAGE = expect(viewer=403, editor=303, owner=303, outsider=404)
-# Site settings: owners only.
-OWNER_POST = expect(viewer=403, editor=403, owner=303, outsider=404)
+# Triage: those who may act are sent back to the page (303); the others get 403.
+TRIAGE = allowed("triage", 303)
 
 
 @dataclass(frozen=True)
@@ -335,7 +370,7 @@ CASES: list[Case] = [
         "GET",
         lambda w: _site_url(w, "settings"),
         None,
-        expect(viewer=403, editor=403, owner=200, outsider=404),
+        allowed("configure_site", 200),
         "sites.settings",
     ),
     Case(
@@ -421,7 +456,7 @@ CASES: list[Case] = [
         "POST",
         lambda w: _site_url(w, "settings/name"),
         lambda w: {"name": "Renamed by the matrix"},
-        OWNER_POST,
+        allowed("configure_site", 303),
         "sites.rename",
         _renamed,
     ),
@@ -430,7 +465,7 @@ CASES: list[Case] = [
         "POST",
         lambda w: _site_url(w, "settings/origins"),
         lambda w: {"origins": "https://new.example.com"},
-        OWNER_POST,
+        allowed("configure_site", 303),
         "sites.save_origins",
         _origins_saved,
     ),
@@ -439,7 +474,7 @@ CASES: list[Case] = [
         "POST",
         lambda w: _site_url(w, "settings/options"),
         lambda w: {"default_notify": "daily", "corrections_public": "1"},
-        OWNER_POST,
+        allowed("configure_site", 303),
         "sites.save_options",
         _options_saved,
     ),
@@ -449,7 +484,7 @@ CASES: list[Case] = [
         lambda w: _site_url(w, "settings/secret"),
         None,
         # The new secret is shown on the page itself, once.
-        expect(viewer=403, editor=403, owner=200, outsider=404),
+        allowed("configure_site", 200),
         "sites.rotate_secret",
     ),
     Case(
@@ -457,7 +492,7 @@ CASES: list[Case] = [
         "POST",
         lambda w: _site_url(w, "settings/members"),
         lambda w: {"email": "newcomer@example.com", "name": "New Comer", "role": "viewer"},
-        OWNER_POST,
+        allowed("manage_members", 303),
         "sites.add_member",
         _member_added,
     ),
@@ -466,7 +501,7 @@ CASES: list[Case] = [
         "POST",
         lambda w: _site_url(w, f"settings/members/{w.membership_id('viewer')}/role"),
         lambda w: {"role": "editor"},
-        OWNER_POST,
+        allowed("manage_members", 303),
         "sites.change_role",
         _viewer_now_editor,
     ),
@@ -475,7 +510,7 @@ CASES: list[Case] = [
         "POST",
         lambda w: _site_url(w, f"settings/members/{w.membership_id('viewer')}/remove"),
         None,
-        OWNER_POST,
+        allowed("manage_members", 303),
         "sites.remove_member",
         _viewer_removed,
     ),
@@ -484,7 +519,8 @@ CASES: list[Case] = [
         "POST",
         lambda w: _site_url(w, f"settings/members/{MISSING_INT_ID}/role"),
         lambda w: {"role": "editor"},
-        expect(viewer=403, editor=403, owner=404, outsider=404),
+        # Those who may manage members find no such member.
+        allowed("manage_members", 404),
         "sites.change_role",
     ),
     Case(
@@ -495,7 +531,7 @@ CASES: list[Case] = [
             w, f"settings/members/{w.membership_id('outsider', w.other_site)}/role"
         ),
         lambda w: {"role": "viewer"},
-        expect(viewer=403, editor=403, owner=404, outsider=404),
+        allowed("manage_members", 404),
         "sites.change_role",
     ),
     Case(
@@ -524,7 +560,7 @@ CASES: list[Case] = [
         "POST",
         lambda w: f"/editor/notifications/failed/{w.failed_mail.id}/retry",
         None,
-        expect(viewer=403, editor=403, owner=302, outsider=404),
+        allowed("resend_mail", 302),
         "notification_settings.retry",
         _mail_retried,
     ),
@@ -905,3 +941,19 @@ def test_every_row_names_every_role():
     for case in CASES:
         assert set(case.expected) == set(ROLES), case.name
         assert set(case.known_bugs) <= set(ROLES), case.name
+
+
+def test_the_documented_table_is_the_permission_map():
+    documented = {
+        action: {role for role, permitted in roles.items() if permitted}
+        for action, roles in DOCUMENTED.items()
+    }
+    in_code = {
+        action.value: {role.value for role, actions in PERMISSIONS.items() if action in actions}
+        for action in Action
+    }
+    assert documented == in_code
+
+
+def test_every_documented_action_has_a_row():
+    assert set(DOCUMENTED) == ASKED
