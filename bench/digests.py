@@ -251,7 +251,8 @@ def render_baseline(members: int) -> tuple[float, int]:
     from sqlalchemy import select
 
     from feedback.extensions import db
-    from feedback.mail import digests, headers, render
+    from feedback.links import link_for
+    from feedback.mail import digests, render
     from feedback.models import Membership, SuggestionKind, zone_of
 
     # Everything the templates need, loaded up front (one member per site and zone).
@@ -275,7 +276,7 @@ def render_baseline(members: int) -> tuple[float, int]:
                 kinds=[(k.value, kinds[k.value]) for k in SuggestionKind if kinds[k.value]],
                 start=start.astimezone(zone),
                 end=end.astimezone(zone),
-                queue_url=headers.absolute_url(render.QUEUE_PATH),
+                queue_url=link_for("editor.queue"),
             )
         )
     # Touch every attribute once so nothing is loaded lazily inside the timed loop.

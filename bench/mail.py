@@ -129,6 +129,7 @@ def fill_outbox(count: int) -> None:
     from types import SimpleNamespace
 
     from feedback.extensions import db
+    from feedback.links import link_for
     from feedback.mail import headers as mail_headers
     from feedback.mail import outbox, render
     from feedback.models import OutboxKind, Site
@@ -148,7 +149,7 @@ def fill_outbox(count: int) -> None:
             comment="Spelling." if index % 3 == 0 else None,
             article_title="Ferry returns to Gull Island after a winter of repairs",
             article_url=f"https://news.example.com/ferry-{index % 50}",
-            report_url=mail_headers.absolute_url(f"/editor/suggestions/{index}"),
+            report_url=link_for("editor.report", suggestion_id=index),
             cut_before=True,
             cut_after=True,
         )
@@ -158,7 +159,7 @@ def fill_outbox(count: int) -> None:
             user=member,
             report=report,
             more=0,
-            queue_url=mail_headers.absolute_url(render.QUEUE_PATH),
+            queue_url=link_for("editor.queue"),
         )
         address = f"editor{index % 20}@example.com"
         outbox.write_outbox(

@@ -36,7 +36,9 @@ _RUN = re.compile(
     f"[{re.escape(WHITESPACE + LINE_BREAKS)}]{{2,}}"
     f"|[{re.escape(WHITESPACE.replace(' ', '') + LINE_BREAKS.replace(chr(10), ''))}]"
 )
-CONTEXT_CHARS = 32
+# Characters of context kept each side of a quote: the snippet sends this much, the server
+# builds selectors with it, and mail tells from it whether the context was cut short.
+QUOTE_CONTEXT_CHARS = 32
 
 
 def _collapse(match: re.Match[str]) -> str:
@@ -66,7 +68,7 @@ class Quote:
     end: int
 
 
-def quote_at(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -> Quote:
+def quote_at(text: str, start: int, end: int, context: int = QUOTE_CONTEXT_CHARS) -> Quote:
     """Build the selectors for ``text[start:end]`` with ``context`` characters either side."""
     return Quote(
         exact=text[start:end],

@@ -270,8 +270,7 @@ def export_reports(site_key: str, output_format: str, output):
         for line in export.csv_lines(export.site_reports(chosen)):
             output.write(line)
         return
-    base = current_app.config["BASE_URL"] or "http://localhost"
-    collection = export.annotation_collection(chosen, export.collection_id(base, chosen))
+    collection = export.annotation_collection(chosen, export.collection_id(chosen))
     json.dump(collection, output, ensure_ascii=False, indent=2)
     output.write("\n")
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from feedback import revisions
 from feedback.extensions import db
+from feedback.links import link_for
 from feedback.models import Site, Suggestion, SuggestionStatus
 
 ANNOTATION_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -104,9 +105,9 @@ def annotation(report: Suggestion) -> dict:
     return item
 
 
-def collection_id(base_url: str, site: Site) -> str:
+def collection_id(site: Site) -> str:
     """The collection's IRI: where editors download it."""
-    return f"{base_url.rstrip('/')}/editor/sites/{site.id}/export.jsonld"
+    return link_for("exports.export_jsonld", site_id=site.id)
 
 
 def annotation_collection(site: Site, collection_id: str) -> dict:

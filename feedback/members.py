@@ -13,13 +13,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from feedback.errors import Conflict, Invalid
 from feedback.extensions import db
-from feedback.mail.headers import UnsafeHeader, absolute_url, checked_address, single_line
+from feedback.links import link_for
+from feedback.mail.headers import UnsafeHeader, checked_address, single_line
 from feedback.mail.instant import forget_held_notices
 from feedback.mail.outbox import Mail, write_outbox
 from feedback.mail.render import render_mail
@@ -192,7 +193,7 @@ def queue_password_mail(user: User, invited_to: str | None = None) -> int | None
     """Write a password link for ``user`` to the outbox (does not commit); an invitation
     when ``invited_to`` names the site they were added to. Returns the outbox id."""
     token = password_token(user)
-    link = absolute_url(url_for("auth.set_password", token=token))
+    link = link_for("auth.set_password", token=token)
     template = "account_invite" if invited_to else "account_password"
     text, html = render_mail(template, user=user, link=link, site_name=invited_to)
     subject = (

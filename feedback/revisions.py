@@ -5,19 +5,83 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from feedback import anchoring, workflow
-from feedback.errors import Invalid
+from feedback import anchoring, background, workflow
+from feedback.errors import Conflict, Invalid
 from feedback.extensions import db
-from feedback.models import Article, ArticleRevision, Site, Suggestion, SuggestionStatus, utcnow
+from feedback.models import Article, ArticleRevision, Site, Suggestion, SuggestionStatus
 from feedback.models.core import OPEN_STATUSES, AnchorState
 
-if TYPE_CHECKING:  # suggestions imports this module at load time
-    from feedback.suggestions import StoredText
+
+def _get_or_create(model, lookup: dict, defaults: dict):
+    """Select a row, or insert it; a concurrent insert of the same row is tolerated."""
+    row = db.session.scalar(select(model).filter_by(**lookup))
+    if row is not None:
+        return row
+    try:
+        with db.session.begin_nested():
+            row = model(**lookup, **defaults)
+            db.session.add(row)
+    except IntegrityError:
+        row = db.session.scalar(select(model).filter_by(**lookup))
+        if row is None:
+            raise
+    return row
+
+
+@dataclass(frozen=True)
+class StoredText:
+    revision: ArticleRevision
+    created: bool  # False when the article already had this text
+    current: bool  # whether it is the article's current revision (a stale page's is not)
+
+
+def record_revision(
+    site: Site, url: str, title: str, text: str, *, published: bool = False
+) -> StoredText:
+    """Upsert the article and the revision holding this (normalised) text.
+
+    A text never seen before becomes the article's current revision. A known text
+    becomes current again only when ``published`` (the site itself says the article
+    reads so now, as when a CMS puts back an older text); a reader with a stale copy
+    of the page does not turn the article back.
+    """
+    article = _get_or_create(Article, {"site_id": site.id, "url": url}, {"title": title})
+    if title and article.title != title:
+        article.title = title
+    digest = anchoring.text_sha256(text)
+    for _attempt in range(3):
+        revision = db.session.scalar(
+            select(ArticleRevision).filter_by(article_id=article.id, sha256=digest)
+        )
+        if revision is not None:
+            if published:
+                article.current_revision_number = revision.number
+            current = revision.number == article.current_revision_number
+            return StoredText(revision, created=False, current=current)
+        number = 1 + (
+            db.session.scalar(
+                select(func.max(ArticleRevision.number)).where(
+                    ArticleRevision.article_id == article.id
+                )
+            )
+            or 0
+        )
+        try:
+            with db.session.begin_nested():
+                revision = ArticleRevision(
+                    article_id=article.id, number=number, text=text, sha256=digest
+                )
+                db.session.add(revision)
+            article.current_revision_number = number
+            return StoredText(revision, created=True, current=True)
+        except IntegrityError:
+            continue  # another request stored a revision at the same moment; look again
+    raise Conflict("The article changed too often at once; try again.")
 
 
 def fix_note(revision: ArticleRevision) -> str:
@@ -28,12 +92,10 @@ def fix_note(revision: ArticleRevision) -> str:
 def store_article_text(site: Site, url: str, title: str, text: str) -> StoredText:
     """Store ``text`` (normalised here) as what the article reads now: a new revision,
     or a known one made current again; does not commit."""
-    from feedback import suggestions  # the spine's upsert, shared with reports
-
     normalised = anchoring.normalise(text)
     if not normalised:
         raise Invalid.field("text", "Must not be blank.")
-    return suggestions.record_revision(site, url, title.strip(), normalised, published=True)
+    return record_revision(site, url, title.strip(), normalised, published=True)
 
 
 def current_revision(article_id: int) -> ArticleRevision | None:
@@ -75,13 +137,9 @@ def reanchor_soon(article_id: int) -> bool:
     # demo) runs it at once on another session, which SQLite would keep waiting.
     db.session.commit()
     if needed:
-        from feedback.tasks import reanchor_article_task
-
-        try:
-            reanchor_article_task(article_id)
-        except Exception:
-            # Stored is stored: the periodic sweep (articles_behind) catches up.
-            current_app.logger.exception("could not queue re-anchoring of article %s", article_id)
+        # Stored is stored: if the queue is down, the periodic sweep (articles_behind)
+        # catches up.
+        background.reanchor_soon(article_id)
     return needed
 
 
@@ -126,11 +184,9 @@ def mark_fixed_by_revision(suggestion: Suggestion, revision: ArticleRevision) ->
     The status-change listeners (the reader's notice among them) hear of it with the
     audit note ``fix_note(revision)``.
     """
-    old_status = suggestion.status
-    suggestion.status = SuggestionStatus.FIXED
-    suggestion.fixed_revision_id = revision.id
-    suggestion.fixed_at = utcnow()
-    workflow.record_status_change(suggestion, old_status, None, fix_note(revision))
+    workflow.move_status(
+        suggestion, SuggestionStatus.FIXED, None, fix_note(revision), fixed_in=revision
+    )
 
 
 @dataclass(frozen=True)
@@ -180,7 +236,7 @@ def reanchor_article(article_id: int) -> ReanchorSummary:
         outcomes[outcome] += 1
     db.session.commit()
     if outcomes[anchoring.AnchorOutcome.FIXED]:
-        workflow.send_notices_soon()
+        background.send_mail_soon()
     current_app.logger.info(
         "re-anchored %d reports of article %s in revision %s: %s",
         len(reports),

@@ -12,22 +12,18 @@ import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
-from feedback import anchoring, revisions, tasks, workflow
+from feedback import anchoring, background, revisions, workflow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
-from feedback.mail import instant, readers
+from feedback.mail import instant
 from feedback.models import (
-    Article,
-    ArticleRevision,
     IncomingReport,
     Site,
     Suggestion,
@@ -37,17 +33,6 @@ from feedback.models import (
 from feedback.models.core import OPEN_STATUSES
 from feedback.origins import origin_allowed
 from feedback.schemas import SuggestionIn
-
-# Called before the commit of every status change, as (suggestion, old_status, *details):
-# feedback.revisions passes (new_status, note). Outbox writes happen here, in the same
-# transaction as the change; the reader's notice is one of them.
-status_change_listeners: list[Callable[..., None]] = [readers.queue_reader_notice]
-
-
-def notify_status_changed(suggestion: Suggestion, old_status: SuggestionStatus, *details) -> None:
-    """Tell every status-change listener; call before committing the change."""
-    for listener in status_change_listeners:
-        listener(suggestion, old_status, *details)
 
 
 @dataclass(frozen=True)
@@ -83,73 +68,6 @@ def find_site(public_key: str) -> SiteKey:
     if row is None:
         raise NotFound("No site has this key.", {"site": ["Unknown site key."]})
     return SiteKey(row.id, list(row.allowed_origins or []))
-
-
-def _get_or_create(model, lookup: dict, defaults: dict):
-    """Select a row, or insert it; a concurrent insert of the same row is tolerated."""
-    row = db.session.scalar(select(model).filter_by(**lookup))
-    if row is not None:
-        return row
-    try:
-        with db.session.begin_nested():
-            row = model(**lookup, **defaults)
-            db.session.add(row)
-    except IntegrityError:
-        row = db.session.scalar(select(model).filter_by(**lookup))
-        if row is None:
-            raise
-    return row
-
-
-@dataclass(frozen=True)
-class StoredText:
-    revision: ArticleRevision
-    created: bool  # False when the article already had this text
-    current: bool  # whether it is the article's current revision (a stale page's is not)
-
-
-def record_revision(
-    site: Site, url: str, title: str, text: str, *, published: bool = False
-) -> StoredText:
-    """Upsert the article and the revision holding this (normalised) text.
-
-    A text never seen before becomes the article's current revision. A known text
-    becomes current again only when ``published`` (the site itself says the article
-    reads so now, as when a CMS puts back an older text); a reader with a stale copy
-    of the page does not turn the article back.
-    """
-    article = _get_or_create(Article, {"site_id": site.id, "url": url}, {"title": title})
-    if title and article.title != title:
-        article.title = title
-    digest = anchoring.text_sha256(text)
-    for _attempt in range(3):
-        revision = db.session.scalar(
-            select(ArticleRevision).filter_by(article_id=article.id, sha256=digest)
-        )
-        if revision is not None:
-            if published:
-                article.current_revision_number = revision.number
-            current = revision.number == article.current_revision_number
-            return StoredText(revision, created=False, current=current)
-        number = 1 + (
-            db.session.scalar(
-                select(func.max(ArticleRevision.number)).where(
-                    ArticleRevision.article_id == article.id
-                )
-            )
-            or 0
-        )
-        try:
-            with db.session.begin_nested():
-                revision = ArticleRevision(
-                    article_id=article.id, number=number, text=text, sha256=digest
-                )
-                db.session.add(revision)
-            article.current_revision_number = number
-            return StoredText(revision, created=True, current=True)
-        except IntegrityError:
-            continue  # another request stored a revision at the same moment; look again
-    raise Conflict("The article changed too often at once; try again.")
 
 
 def _anchor_quote(text: str, quote: dict) -> anchoring.Quote:
@@ -295,7 +213,7 @@ def accept_report(
         filed = existing.filed_at is not None
         return Acceptance(data["id"], False, existing.received_at, prepared, filed)
     db.session.commit()
-    filed = tasks.file_report_soon(data["id"])
+    filed = background.file_report_soon(data["id"])
     return Acceptance(data["id"], True, received_at, prepared, filed)
 
 
@@ -322,7 +240,7 @@ def file_report(report_id: uuid.UUID) -> Suggestion | None:
     site = db.session.get(Site, incoming.site_id)
     data = SuggestionIn().load(json.loads(incoming.body))
     prepared = prepare_report(data)
-    stored = record_revision(
+    stored = revisions.record_revision(
         site, data["article"]["url"], data["article"]["title"].strip(), prepared.text
     )
     revision = stored.revision
@@ -364,7 +282,7 @@ def file_report(report_id: uuid.UUID) -> Suggestion | None:
     incoming.body = None
     incoming.filed_at = utcnow()
     db.session.commit()
-    tasks.enqueue_outbox(outbox_ids)
+    background.send_mail_soon(outbox_ids)
     # A new text: the article's open reports follow it there; a stale page's text: this
     # report is placed in the current one. Otherwise nothing moved (the common case).
     if stored.created or not stored.current:

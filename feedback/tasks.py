@@ -1,5 +1,9 @@
 """Background work on the Huey task queue: sending mail, digests, sweeps, re-anchoring.
 
+The tasks sit above the operations and call them; operations hand work to the queue
+only through ``feedback.background``, by task name. The names are part of the queue's
+data (a task queued before an upgrade must still run after it), so they never change.
+
 Each app gets its own Huey instance (``app.extensions["huey"]``), built from its
 settings in ``create_app``: SQLite storage in the instance folder by default,
 Redis when ``REDIS_URL`` is set, in-process ("immediate") when ``HUEY_IMMEDIATE``
@@ -15,6 +19,10 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+
+from feedback import revisions, suggestions
+from feedback.extensions import db
+from feedback.mail import digests, instant, mailer
 
 
 @dataclass
@@ -56,8 +64,6 @@ def init_tasks(app: Flask) -> Tasks:
     @huey.task(name="send_outbox")
     @in_app
     def send_outbox(ids: list[int] | None = None) -> int:
-        from feedback.mail import mailer
-
         return mailer.deliver(ids).sent
 
     @huey.periodic_task(crontab(minute="*"), name="sweep_outbox")
@@ -65,9 +71,6 @@ def init_tasks(app: Flask) -> Tasks:
     def sweep_outbox() -> int:
         """Mail held back by the throttle, and anything unsent (a crash between commit and
         enqueue, an SMTP outage): each minute."""
-        from feedback.extensions import db
-        from feedback.mail import instant, mailer
-
         instant.release_held_notices()
         db.session.commit()
         return mailer.deliver().sent
@@ -76,24 +79,18 @@ def init_tasks(app: Flask) -> Tasks:
     @in_app
     def build_digests() -> int:
         """Queue and send every digest whose period has just ended (idempotent per period)."""
-        from feedback.mail import digests, mailer
-
         ids = digests.queue_due_digests()
         return mailer.deliver(ids).sent if ids else 0
 
     @huey.task(name="reanchor_article")
     @in_app
     def reanchor_article(article_id: int) -> None:
-        from feedback import revisions
-
         revisions.reanchor_article(article_id)
 
     @huey.periodic_task(crontab(minute="*/10"), name="sweep_reanchoring")
     @in_app
     def sweep_reanchoring() -> int:
         """Articles whose re-anchoring was never queued or never finished: each 10 minutes."""
-        from feedback import revisions
-
         behind = revisions.articles_behind()
         for article_id in behind:
             revisions.reanchor_article(article_id)
@@ -102,16 +99,12 @@ def init_tasks(app: Flask) -> Tasks:
     @huey.task(name="file_report")
     @in_app
     def file_report(report_id: str) -> None:
-        from feedback import suggestions
-
         suggestions.file_report_noting_failure(uuid.UUID(report_id))
 
     @huey.periodic_task(crontab(minute="*"), name="sweep_incoming_reports")
     @in_app
     def sweep_incoming_reports() -> int:
         """Reports whose filing was never queued (the queue was down) or failed: each minute."""
-        from feedback import suggestions
-
         return suggestions.file_waiting_reports()
 
     tasks = Tasks(huey, send_outbox, sweep_outbox, build_digests, reanchor_article, file_report)
@@ -122,36 +115,3 @@ def init_tasks(app: Flask) -> Tasks:
 
 def tasks() -> Tasks:
     return current_app.extensions["feedback_tasks"]
-
-
-def enqueue_outbox(ids: list[int]) -> None:
-    """Send these outbox rows soon; call after the commit that wrote them.
-
-    A queue that cannot be reached loses nothing: the rows stay pending for the sweep.
-    """
-    if not ids:
-        return
-    try:
-        tasks().send_outbox(ids)
-    except Exception:  # the periodic sweep sends what was not enqueued
-        current_app.logger.exception("could not enqueue mail %s; the sweep will send it", ids)
-
-
-def file_report_soon(report_id: uuid.UUID) -> bool:
-    """File an accepted report on the queue; call after the commit that stored it.
-    Returns whether it is filed already (an inline queue runs the task at once).
-
-    A queue that cannot be reached loses nothing: the report waits for the sweep.
-    """
-    queue = tasks()
-    try:
-        queue.file_report(str(report_id))
-    except Exception:  # the periodic sweep files what was not enqueued
-        current_app.logger.exception("could not queue report %s; the sweep files it", report_id)
-        return False
-    return queue.huey.immediate
-
-
-def reanchor_article_task(article_id: int) -> None:
-    """Re-anchor an article's open reports on the queue (feedback.revisions calls this)."""
-    tasks().reanchor_article(article_id)

@@ -2,18 +2,25 @@
 duplicates, assign them, write notes. Every change leaves an audit event.
 
 A report group (a first report and its duplicates) moves as one: its members always
-share the first report's status. Nothing here commits; after the caller commits,
-``send_notices_soon`` delivers the readers' notices the changes wrote to the outbox.
+share the first report's status. Every status change, whoever makes it (an editor, a
+grouping, a revision that carries the fix), goes through ``move_status``, which holds
+it to the transition table (``models.core.ALLOWED_TRANSITIONS``), audits it and tells
+the status-change listeners. Nothing here commits; after the caller commits,
+``background.send_mail_soon()`` delivers the readers' notices the changes wrote to the
+outbox.
 """
 
 from __future__ import annotations
 
-from flask import current_app
+from collections.abc import Callable
+
 from sqlalchemy import func, select, update
 
 from feedback.errors import Conflict, Invalid
 from feedback.extensions import db
+from feedback.mail import readers
 from feedback.models import (
+    ArticleRevision,
     AuditAction,
     AuditEvent,
     EditorNote,
@@ -26,6 +33,17 @@ from feedback.models import (
 from feedback.permissions import Action, roles_permitted
 
 MAX_NOTE_LENGTH = 10_000
+
+# Called before the commit of every status change, as (suggestion, old_status, new_status,
+# note). Outbox writes happen here, in the same transaction as the change; the reader's
+# notice is one of them.
+status_change_listeners: list[Callable[..., None]] = [readers.queue_reader_notice]
+
+
+def notify_status_changed(suggestion: Suggestion, old_status: SuggestionStatus, *details) -> None:
+    """Tell every status-change listener; call before committing the change."""
+    for listener in status_change_listeners:
+        listener(suggestion, old_status, *details)
 
 
 def group_head(suggestion: Suggestion) -> Suggestion:
@@ -57,13 +75,40 @@ def record_status_change(
 ) -> None:
     """Audit a status move already made on ``suggestion`` and tell the listeners (the
     reader's notice among them)."""
-    from feedback import suggestions  # which imports revisions, which imports this
-
     detail = f"{old_status.value} → {suggestion.status.value}"
     if note:
         detail = f"{detail}: {note}"
     record(suggestion, user, AuditAction.STATUS, detail)
-    suggestions.notify_status_changed(suggestion, old_status, suggestion.status, note)
+    notify_status_changed(suggestion, old_status, suggestion.status, note)
+
+
+def _refuse_move(suggestion: Suggestion, status: SuggestionStatus) -> Conflict:
+    return Conflict(
+        f"A report that is {suggestion.status.value} cannot be moved to {status.value}.",
+        {"status": [f"Not allowed from {suggestion.status.value}."]},
+    )
+
+
+def move_status(
+    suggestion: Suggestion,
+    status: SuggestionStatus,
+    user: User | None,
+    note: str | None = None,
+    fixed_in: ArticleRevision | None = None,
+) -> None:
+    """Move one report to ``status``: the one way a status changes. Raises Conflict
+    when the transition table does not allow the move. ``fixed_in`` is the revision
+    that carries the fix, when one does."""
+    if not suggestion.can_move_to(status):
+        raise _refuse_move(suggestion, status)
+    old_status = suggestion.status
+    suggestion.status = status
+    suggestion.fixed_at = utcnow() if status == SuggestionStatus.FIXED else None
+    if status != SuggestionStatus.FIXED:
+        suggestion.fixed_revision_id = None
+    elif fixed_in is not None:
+        suggestion.fixed_revision_id = fixed_in.id
+    record_status_change(suggestion, old_status, user, note)
 
 
 def change_status(suggestion: Suggestion, status: SuggestionStatus, user: User | None) -> int:
@@ -73,18 +118,10 @@ def change_status(suggestion: Suggestion, status: SuggestionStatus, user: User |
     """
     head = group_head(suggestion)
     if not head.can_move_to(status):
-        raise Conflict(
-            f"A report that is {head.status.value} cannot be moved to {status.value}.",
-            {"status": [f"Not allowed from {head.status.value}."]},
-        )
+        raise _refuse_move(head, status)
     members = group_members(head)
     for member in members:
-        old_status = member.status
-        member.status = status
-        member.fixed_at = utcnow() if status == SuggestionStatus.FIXED else None
-        if status != SuggestionStatus.FIXED:
-            member.fixed_revision_id = None
-        record_status_change(member, old_status, user)
+        move_status(member, status, user)
     return len(members)
 
 
@@ -124,9 +161,7 @@ def mark_duplicate(suggestion: Suggestion, of: Suggestion, user: User) -> Sugges
     for member in moving:
         member.duplicate_of_id = target.id
         if member.status != target.status:
-            old_status = member.status
-            member.status = target.status
-            record_status_change(member, old_status, user)
+            move_status(member, target.status, user)
         record(member, user, AuditAction.DUPLICATE, str(target.id))
     suggestion.report_count = 1
     db.session.flush()
@@ -188,14 +223,3 @@ def add_note(suggestion: Suggestion, body: str, user: User) -> EditorNote:
     db.session.add(note)
     record(head, user, AuditAction.NOTE)
     return note
-
-
-def send_notices_soon() -> None:
-    """After a commit: deliver the readers' notices the status changes wrote to the
-    outbox now rather than at the next sweep."""
-    from feedback import tasks
-
-    try:
-        tasks.tasks().send_outbox()
-    except Exception:
-        current_app.logger.exception("could not queue readers' notices; the sweep sends them")

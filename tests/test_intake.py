@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from feedback import suggestions
+from feedback import revisions, suggestions
 from feedback.extensions import db
 from feedback.models import IncomingReport, Suggestion, SuggestionStatus
 from tests.conftest import run_periodic_task, run_queued_tasks, suggestion_body
@@ -103,7 +103,7 @@ def test_a_failed_filing_keeps_the_report_and_says_why(app, site, post_suggestio
         raise RuntimeError("the disk is full")
 
     # Fault injection: the step after the claim fails, as a full disk or a bug would.
-    monkeypatch.setattr(suggestions, "record_revision", broken)
+    monkeypatch.setattr(revisions, "record_revision", broken)
     huey = app.extensions["huey"]
     run_queued_tasks(huey)
     waiting = incoming(body)
@@ -138,7 +138,7 @@ def test_operators_list_and_file_waiting_reports(app, site, post_suggestion, run
     def broken(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(suggestions, "record_revision", broken)  # fault injection, as above
+    monkeypatch.setattr(revisions, "record_revision", broken)  # fault injection, as above
     db.session.remove()
     failing = run_cli("intake", "file")
     assert failing.exit_code == 1

@@ -22,7 +22,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from feedback import members, tasks
+from feedback import background, members
 from feedback.errors import Invalid
 from feedback.extensions import client_ip_hash, db, limiter
 from feedback.models import User
@@ -123,7 +123,7 @@ def forgot_password():
     if user is not None and user.is_active:
         outbox_id = members.queue_password_mail(user)
         db.session.commit()
-    tasks.enqueue_outbox([outbox_id] if outbox_id else [])
+    background.send_mail_soon([outbox_id] if outbox_id else [])
     # The same answer either way: the page must not tell who has an account.
     return render_template("editor/forgot_password.html", sent=True)
 

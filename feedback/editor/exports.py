@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, stream_with_context
 from flask_login import login_required
 
 from feedback import export
@@ -28,8 +28,7 @@ def _download_name(site: Site, extension: str) -> str:
 def export_jsonld(site_id: int):
     """The site's reports as a W3C Web Annotation collection."""
     site = _member_site(site_id)
-    base = current_app.config["BASE_URL"] or request.host_url
-    collection = export.annotation_collection(site, export.collection_id(base, site))
+    collection = export.annotation_collection(site, export.collection_id(site))
     response = Response(
         json.dumps(collection, ensure_ascii=False, indent=2),
         mimetype="application/ld+json",

@@ -9,14 +9,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from feedback import sites
+from feedback import background, sites
 from feedback.editor import access
 from feedback.extensions import db
 from feedback.mail import mailer
 from feedback.members import set_member_notify
 from feedback.models import Membership, NotifySetting, OutboxMessage
 from feedback.permissions import Action
-from feedback.tasks import enqueue_outbox
 
 blp = Blueprint("notification_settings", __name__, url_prefix="/editor/notifications")
 
@@ -92,6 +91,6 @@ def retry(outbox_id: int):
         db.session.commit()
         # Not row.id: reading the expired row would open a transaction, and on SQLite an
         # in-process queue's send would wait for it.
-        enqueue_outbox([outbox_id])
+        background.send_mail_soon([outbox_id])
         flash("The mail is queued again.")
     return redirect(url_for(".show"))

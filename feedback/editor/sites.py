@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from feedback import members, sites, tasks
+from feedback import background, members, sites
 from feedback.editor import access
 from feedback.editor import stats as site_stats
 from feedback.editor.notifications import NOTIFY_LABELS
@@ -235,7 +235,7 @@ def add_member(site_id: int):
         return _refuse(
             site, "add", f"{email} was added by someone else just now: check the list.", form
         )
-    tasks.enqueue_outbox([added.outbox_id] if added.outbox_id is not None else [])
+    background.send_mail_soon([added.outbox_id] if added.outbox_id is not None else [])
     invited = " An invitation to set a password is on its way." if added.outbox_id else ""
     return _saved(site_id, f"{email} added as {role.value}.{invited}")
 

@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from feedback import revisions, workflow
+from feedback import background, revisions, workflow
 from feedback.editor import access, queue, wants_json
 from feedback.editor.auth import safe_next
 from feedback.editor.filters import text_fragment_url
@@ -158,7 +158,7 @@ def bulk():
             else:
                 skipped += 1
         db.session.commit()
-        workflow.send_notices_soon()
+        background.send_mail_soon()
         message = f"{moved} {'report' if moved == 1 else 'reports'} now {status.value}."
         if skipped:
             message += f" {skipped} left as they were: that move is not allowed from their status."
@@ -284,7 +284,7 @@ def change_status(suggestion_id: str):
         raise Invalid.field("status", "Unknown status.") from None
     moved = workflow.change_status(suggestion, status, current_user)
     db.session.commit()
-    workflow.send_notices_soon()
+    background.send_mail_soon()
     message = (
         f"The report is now {status.value}."
         if moved == 1

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from feedback.extensions import db
-from feedback.mail.headers import absolute_url, checked_address, mailable, unsubscribe_headers
+from feedback.links import link_for
+from feedback.mail.headers import checked_address, mailable, unsubscribe_headers
 from feedback.mail.outbox import Mail, key_taken, write_outbox
-from feedback.mail.render import QUEUE_PATH, ReportView, render_mail
+from feedback.mail.render import ReportView, render_mail
 from feedback.models import (
     Membership,
     NotifySetting,
@@ -129,7 +130,7 @@ def queue_digest(
     text, html = render_mail(
         "digest", site=site, user=member.user, articles=articles, total=total, label=label,
         kinds=[(kind.value, kinds[kind.value]) for kind in SuggestionKind if kinds[kind.value]],
-        start=start.astimezone(zone), end=end.astimezone(zone), queue_url=absolute_url(QUEUE_PATH),
+        start=start.astimezone(zone), end=end.astimezone(zone), queue_url=link_for("editor.queue"),
     )  # fmt: skip
     noun = "report" if total == 1 else "reports"
     return write_outbox(

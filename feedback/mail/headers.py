@@ -8,9 +8,10 @@ import re
 from email.utils import formataddr, parseaddr
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from feedback.links import absolute_url, link_for
 from feedback.models import Membership
 
 UNSUBSCRIBE_SALT = "feedback.unsubscribe"
@@ -51,14 +52,6 @@ def mailable(member: Membership) -> bool:
 
 
 # --- links, ids, tokens ---------------------------------------------------------------
-
-
-def absolute_url(path: str) -> str:
-    """A link for a mail: BASE_URL, else the current request's host."""
-    base = current_app.config["BASE_URL"]
-    if not base and has_request_context():
-        base = request.host_url
-    return (base or "http://localhost").rstrip("/") + path
 
 
 def message_id_for(key: str) -> str:
@@ -107,6 +100,6 @@ def read_unsubscribe_token(token: str) -> tuple[int, int] | None:
 
 
 def unsubscribe_headers(user_id: int, site_id: int) -> dict[str, str]:
-    url = absolute_url(f"/unsubscribe/{unsubscribe_token(user_id, site_id)}")
+    url = link_for("unsubscribe.unsubscribe", token=unsubscribe_token(user_id, site_id))
     # RFC 8058: a mail provider may POST to the link to unsubscribe in one click.
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

@@ -10,15 +10,15 @@ from flask import current_app
 from sqlalchemy import delete, func, select, tuple_
 
 from feedback.extensions import db
+from feedback.links import link_for
 from feedback.mail.headers import (
-    absolute_url,
     checked_address,
     mailable,
     single_line,
     unsubscribe_headers,
 )
 from feedback.mail.outbox import Mail, write_outbox
-from feedback.mail.render import QUEUE_PATH, ReportView, render_mail
+from feedback.mail.render import ReportView, render_mail
 from feedback.models import (
     HeldNotice,
     Membership,
@@ -71,7 +71,7 @@ def _instant_mail(member: Membership, suggestion: Suggestion, more: int) -> Mail
         subject += f" and {more} more"
     text, html = render_mail(
         "instant", site=site, user=member.user, report=report, more=more,
-        queue_url=absolute_url(QUEUE_PATH),
+        queue_url=link_for("editor.queue"),
     )  # fmt: skip
     return Mail(
         key=f"instant:{member.user_id}:{suggestion.id}",

@@ -6,14 +6,10 @@ from dataclasses import dataclass
 
 from flask import render_template
 
-from feedback.anchoring import CONTEXT_CHARS
-from feedback.mail.headers import absolute_url
+from feedback.anchoring import QUOTE_CONTEXT_CHARS
+from feedback.links import link_for
 from feedback.models import Suggestion
 
-# Where the editor UI shows one report; the only place mail knows its URL shape.
-REPORT_PATH = "/editor/suggestions/{id}"
-QUEUE_PATH = "/editor/"
-SETTINGS_PATH = "/editor/notifications"
 KIND_PHRASES = {
     "typo": "a typo",
     "factual": "a factual error",
@@ -56,17 +52,17 @@ class ReportView:
             comment=suggestion.comment,
             article_title=article.title or article.url,
             article_url=article.url,
-            report_url=absolute_url(REPORT_PATH.format(id=suggestion.id)),
+            report_url=link_for("editor.report", suggestion_id=suggestion.id),
             duplicates=duplicates,
             # The snippet sends this much context each side of a quote, the server keeps it.
-            cut_before=len(suggestion.prefix or "") >= CONTEXT_CHARS,
-            cut_after=len(suggestion.suffix or "") >= CONTEXT_CHARS,
+            cut_before=len(suggestion.prefix or "") >= QUOTE_CONTEXT_CHARS,
+            cut_after=len(suggestion.suffix or "") >= QUOTE_CONTEXT_CHARS,
         )
 
 
 def render_mail(template: str, **context) -> tuple[str, str]:
     """(text, HTML) bodies from ``templates/email/<template>.txt`` and ``.html``."""
-    context.setdefault("settings_url", absolute_url(SETTINGS_PATH))
+    context.setdefault("settings_url", link_for("notification_settings.show"))
     text = render_template(f"email/{template}.txt", **context)
     html = render_template(f"email/{template}.html", **context)
     return text.strip() + "\n", html

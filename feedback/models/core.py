@@ -142,7 +142,7 @@ class Article(db.Model):
     url: Mapped[str] = mapped_column(String(2048))
     title: Mapped[str] = mapped_column(String(500), default="")
     # The revision the article reads as now: usually the highest-numbered, but a CMS may
-    # put back an older text, which is then current again (see suggestions.record_revision).
+    # put back an older text, which is then current again (see revisions.record_revision).
     current_revision_number: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

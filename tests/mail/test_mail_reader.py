@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from feedback import revisions, suggestions
+from feedback import revisions, workflow
 from feedback.extensions import db
 from feedback.mail import mailer
 from feedback.models import OutboxMessage, Suggestion, SuggestionStatus
@@ -24,7 +24,7 @@ def change_status(report: Suggestion, status: SuggestionStatus) -> None:
     """What an editor's operation does: change, tell the listeners, commit, send."""
     old = report.status
     report.status = status
-    suggestions.notify_status_changed(report, old, status, "by an editor")
+    workflow.notify_status_changed(report, old, status, "by an editor")
     db.session.commit()
     mailer.deliver()
 

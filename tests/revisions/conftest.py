@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 
-from feedback import suggestions
+from feedback import workflow
 from feedback.extensions import db
 
 ARTICLE_URL = "https://news.example.com/2026/ferry-returns"
@@ -44,9 +44,9 @@ def push_article(client, site_secret):
 def status_changes(monkeypatch) -> list[tuple]:
     """Every status change announced to the listeners, as (id, old, new, note)."""
     heard: list[tuple] = []
-    listeners = list(getattr(suggestions, "status_change_listeners", []))
+    listeners = list(getattr(workflow, "status_change_listeners", []))
     listeners.append(lambda report, old, new, note: heard.append((report.id, old, new, note)))
-    monkeypatch.setattr(suggestions, "status_change_listeners", listeners, raising=False)
+    monkeypatch.setattr(workflow, "status_change_listeners", listeners, raising=False)
     return heard
 
 

@@ -18,7 +18,7 @@ WORDS = [
 ]
 # fmt: on
 # Edits at least this far (in code points) from the span leave its context intact.
-AWAY = anchoring.CONTEXT_CHARS + 8
+AWAY = anchoring.QUOTE_CONTEXT_CHARS + 8
 
 
 @dataclass
