@@ -20,9 +20,11 @@ import bisect
 import difflib
 import enum
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from importlib import resources
 
 # Listed one by one, not ``\s``: Python's and JavaScript's ``\s`` differ.
 WHITESPACE = (
@@ -36,9 +38,12 @@ _RUN = re.compile(
     f"[{re.escape(WHITESPACE + LINE_BREAKS)}]{{2,}}"
     f"|[{re.escape(WHITESPACE.replace(' ', '') + LINE_BREAKS.replace(chr(10), ''))}]"
 )
-# Characters of context kept each side of a quote: the snippet sends this much, the server
-# builds selectors with it, and mail tells from it whether the context was cut short.
-QUOTE_CONTEXT_CHARS = 32
+# How pages are read into text, shared with the snippet (feedback.extraction applies it).
+EXTRACTION_RULES: dict = json.loads(
+    resources.files(__package__).joinpath("extraction_rules.json").read_text("utf-8")
+)
+# Code points of context either side of a quote (TextQuoteSelector prefix and suffix).
+QUOTE_CONTEXT_CHARS: int = EXTRACTION_RULES["quote_context_chars"]
 
 
 def _collapse(match: re.Match[str]) -> str:

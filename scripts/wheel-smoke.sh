@@ -28,6 +28,10 @@ check() {  # URL, text the body must contain
     echo "ok: $1"
 }
 
+# The shared page-reading rules are data inside the package: the installed copy reads them.
+"$work/venv/bin/python" -c 'from feedback import extraction; assert extraction.extract_article("<p>ok</p>").text == "ok"'
+echo "ok: extraction rules ship in the wheel"
+
 export FEEDBACK_INSTANCE_PATH="$work/instance" FEEDBACK_SECRET_KEY="wheel-smoke-secret"
 "$work/venv/bin/feedback" db upgrade
 port="$(free_port)"
