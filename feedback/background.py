@@ -40,3 +40,8 @@ def file_report_soon(report_id: uuid.UUID) -> bool:
 def reanchor_soon(article_id: int) -> None:
     """Carry the article's open reports into its current revision."""
     _submit("reanchor_article", article_id)
+
+
+def fetch_page_soon(article_id: int) -> None:
+    """Read the article's page from its site (its fetch schedule catches a lost one)."""
+    _submit("fetch_article", article_id)

@@ -170,12 +170,8 @@ def article_push(site_key: str, url: str, title: str, text_file):
         click.echo("re-anchoring the open reports")
 
 
-@article.command("text")
-@click.argument("site_key")
-@click.argument("url")
-def article_text(site_key: str, url: str):
-    """Print the newest stored text of an article."""
-    from feedback import revisions
+def _article_by_url(site_key: str, url: str):
+    """The site's article at ``url`` (normalised as stored), or None."""
     from feedback.models import Article
     from feedback.origins import normalise_article_url
 
@@ -183,13 +179,42 @@ def article_text(site_key: str, url: str):
         canonical = normalise_article_url(url)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="URL") from error
-    found = db.session.scalar(
+    return db.session.scalar(
         select(Article).filter_by(site_id=_site_by_key(site_key).id, url=canonical)
     )
+
+
+@article.command("text")
+@click.argument("site_key")
+@click.argument("url")
+def article_text(site_key: str, url: str):
+    """Print the newest stored text of an article."""
+    from feedback import revisions
+
+    found = _article_by_url(site_key, url)
     newest = revisions.current_revision(found.id) if found is not None else None
     if newest is None:
         raise click.ClickException("no text is stored for this article")
     click.echo(newest.text)
+
+
+@article.command("fetch")
+@click.argument("site_key")
+@click.argument("url")
+def article_fetch(site_key: str, url: str):
+    """Read the article's page from the site now and adopt its text if it is plausible
+    (within the site's hourly budget); exits 1 when nothing was adopted."""
+    from feedback import fetching
+    from feedback.models import FetchOutcome
+
+    found = _article_by_url(site_key, url)
+    if found is None:
+        raise click.ClickException("no such article: it has no reports and no pushed text")
+    result = fetching.fetch_article(found.id)
+    line = f"{result.outcome.value}: {result.detail}"
+    if result.outcome not in (FetchOutcome.ADOPTED, FetchOutcome.UNCHANGED):
+        raise click.ClickException(line)
+    click.echo(line)
 
 
 @cli.group()

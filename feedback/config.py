@@ -73,6 +73,28 @@ DEFAULTS: dict[str, object] = {
     "PASSWORD_LINK_MAX_AGE_MINUTES": 60,
     # Rows per page of the editors' queue.
     "QUEUE_PAGE_SIZE": 50,
+    # Reading articles' pages from the sites themselves to confirm fixes (feedback.fetching);
+    # each site can also turn it off in its settings.
+    "FETCH_PAGES": True,
+    # Pages on private and loopback addresses too. Unset (None): on in the demo and tests,
+    # whose sites live on 127.0.0.1, else off.
+    "FETCH_ALLOW_PRIVATE_ADDRESSES": None,
+    # Fetches per site and clock hour, all workers together.
+    "FETCH_BUDGET_PER_HOUR": 60,
+    "FETCH_CONNECT_TIMEOUT": 5,
+    "FETCH_READ_TIMEOUT": 10,
+    # A page that trickles in is abandoned after this many seconds in all.
+    "FETCH_TOTAL_SECONDS": 30,
+    "FETCH_MAX_BYTES": 4 * 1024 * 1024,
+    # A report that brings a text not seen before fetches the page at most this often.
+    "FETCH_MIN_INTERVAL_MINUTES": 5,
+    # While an article has open reports its page is fetched after these many minutes, one
+    # after the other (10 minutes, an hour, 6 hours, a day, 3 days, a week), then no more.
+    "FETCH_SCHEDULE_MINUTES": [10, 60, 360, 1440, 4320, 10080],
+    # Empty: "reader-feedback/VERSION (+BASE_URL)".
+    "FETCH_USER_AGENT": "",
+    # A PEM file of CA certificates to trust for https pages instead of the system's.
+    "FETCH_CA_CERTS": "",
     "SESSION_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -104,6 +126,8 @@ def load_settings(app, overrides: dict | None) -> None:
 
     if config["HUEY_IMMEDIATE"] is None:
         config["HUEY_IMMEDIATE"] = bool(config["DEMO"] or config["TESTING"])
+    if config["FETCH_ALLOW_PRIVATE_ADDRESSES"] is None:
+        config["FETCH_ALLOW_PRIVATE_ADDRESSES"] = bool(config["DEMO"] or config["TESTING"])
     url = config["DATABASE_URL"] or f"sqlite:///{app.instance_path}/feedback.sqlite3"
     config["SQLALCHEMY_DATABASE_URI"] = url
     engine_options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})

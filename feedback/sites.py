@@ -83,11 +83,13 @@ def set_options(
     default_notify: NotifySetting | None = None,
     notify_readers_on_reject: bool | None = None,
     corrections_public: bool | None = None,
+    fetch_pages: bool | None = None,
 ) -> SiteSettings:
     """Change the options given, keep the others."""
     changes = {
         "default_notify": default_notify,
         "notify_readers_on_reject": notify_readers_on_reject,
         "corrections_public": corrections_public,
+        "fetch_pages": fetch_pages,
     }
     return site.change_options(**{k: v for k, v in changes.items() if v is not None})

@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from feedback import anchoring, background, revisions, workflow
+from feedback import anchoring, background, fetching, revisions, workflow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
 from feedback.mail import instant
@@ -287,6 +287,10 @@ def file_report(report_id: uuid.UUID) -> Suggestion | None:
     # report is placed in the current one. Otherwise nothing moved (the common case).
     if stored.created or not stored.current:
         revisions.reanchor_soon(suggestion.article_id)
+    if suggestion.status in OPEN_STATUSES:
+        # The article's page is read again on a schedule, and soon when this reader saw
+        # a text the service has not (the site may have changed it).
+        fetching.after_report_filed(suggestion.article_id, new_text=stored.created)
     return suggestion
 
 

@@ -1,4 +1,5 @@
-"""Background work on the Huey task queue: sending mail, digests, sweeps, re-anchoring.
+"""Background work on the Huey task queue: sending mail, digests, sweeps, re-anchoring,
+fetching article pages.
 
 The tasks sit above the operations and call them; operations hand work to the queue
 only through ``feedback.background``, by task name. The names are part of the queue's
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from feedback import revisions, suggestions
+from feedback import fetching, revisions, suggestions
 from feedback.extensions import db
 from feedback.mail import digests, instant, mailer
 
@@ -35,6 +36,7 @@ class Tasks:
     build_digests: object
     reanchor_article: object
     file_report: object
+    fetch_article: object
 
 
 def make_huey(app: Flask) -> Huey:
@@ -107,7 +109,20 @@ def init_tasks(app: Flask) -> Tasks:
         """Reports whose filing was never queued (the queue was down) or failed: each minute."""
         return suggestions.file_waiting_reports()
 
-    tasks = Tasks(huey, send_outbox, sweep_outbox, build_digests, reanchor_article, file_report)
+    @huey.task(name="fetch_article")
+    @in_app
+    def fetch_article(article_id: int) -> str:
+        return fetching.fetch_article(article_id).outcome.value
+
+    @huey.periodic_task(crontab(minute="*"), name="fetch_due_articles")
+    @in_app
+    def fetch_due_articles() -> int:
+        """Articles with open reports whose page is due to be read again: each minute."""
+        return fetching.fetch_due_articles()
+
+    tasks = Tasks(
+        huey, send_outbox, sweep_outbox, build_digests, reanchor_article, file_report, fetch_article
+    )
     app.extensions["huey"] = huey
     app.extensions["feedback_tasks"] = tasks
     return tasks

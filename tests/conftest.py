@@ -76,6 +76,8 @@ def make_test_app(database: TestDatabase, instance_path, **overrides):
         "RATELIMIT_PER_CLIENT": "1000/minute",
         "RATELIMIT_PER_SITE": "1000/minute",
         "MAIL_SUPPRESS_SEND": False,
+        # Test sites live on hosts that do not exist; tests of fetching turn it on.
+        "FETCH_PAGES": False,
         **database.app_config(),
         **overrides,
     }

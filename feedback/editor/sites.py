@@ -101,6 +101,8 @@ def _render(
                 notify_labels=NOTIFY_LABELS,
                 default_notify=site.options.default_notify,
                 notify_readers_on_reject=site.options.notify_readers_on_reject,
+                fetching_service_on=bool(current_app.config["FETCH_PAGES"]),
+                fetch_budget=current_app.config["FETCH_BUDGET_PER_HOUR"],
             ),
             status,
         )
@@ -171,6 +173,20 @@ def save_options(site_id: int):
     )
     db.session.commit()
     return _saved(site_id, "Options saved.")
+
+
+@blp.post("/settings/fetching")
+def save_fetching(site_id: int):
+    site = _owned_site(site_id)
+    on = request.form.get("fetch_pages") == "1"
+    sites.set_options(site, fetch_pages=on)
+    db.session.commit()
+    return _saved(
+        site_id,
+        "The service reads your article pages to confirm fixes."
+        if on
+        else "The service no longer reads your pages: only your CMS confirms fixes.",
+    )
 
 
 @blp.post("/settings/secret")

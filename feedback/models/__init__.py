@@ -12,16 +12,20 @@ from feedback.models.core import (
     SuggestionKind,
     SuggestionStatus,
 )
+from feedback.models.fetching import ArticleFetch, FetchBudget, FetchOutcome
 from feedback.models.intake import IncomingReport
 from feedback.models.outbox import HeldNotice, OutboxKind, OutboxMessage, OutboxStatus
 from feedback.models.types import UTCDateTime, utcnow
 
 __all__ = [
     "Article",
+    "ArticleFetch",
     "ArticleRevision",
     "AuditAction",
     "AuditEvent",
     "EditorNote",
+    "FetchBudget",
+    "FetchOutcome",
     "HeldNotice",
     "IncomingReport",
     "Membership",

@@ -51,6 +51,8 @@ class SiteSettings:
     notify_readers_on_reject: bool = False
     # Whether the site publishes its corrections log.
     corrections_public: bool = False
+    # Whether the service may read the site's article pages to confirm fixes.
+    fetch_pages: bool = True
 
     @classmethod
     def from_json(cls, raw: dict | None) -> SiteSettings:
@@ -64,6 +66,7 @@ class SiteSettings:
             default_notify=notify,
             notify_readers_on_reject=bool(raw.get("notify_readers_on_reject")),
             corrections_public=bool(raw.get("corrections_public")),
+            fetch_pages=bool(raw.get("fetch_pages", True)),
         )
 
     def as_json(self) -> dict:

@@ -260,6 +260,10 @@ def _options_saved(w: World, _actor: User) -> None:
     assert settings["corrections_public"] is True
 
 
+def _fetching_off(w: World, _actor: User) -> None:
+    assert fresh(w.site).settings["fetch_pages"] is False
+
+
 def _member_added(w: World, _actor: User) -> None:
     user = db.session.scalar(sa.select(User).filter_by(email="newcomer@example.com"))
     assert user is not None
@@ -477,6 +481,15 @@ CASES: list[Case] = [
         allowed("configure_site", 303),
         "sites.save_options",
         _options_saved,
+    ),
+    Case(
+        "fetching",
+        "POST",
+        lambda w: _site_url(w, "settings/fetching"),
+        lambda w: {},
+        allowed("configure_site", 303),
+        "sites.save_fetching",
+        _fetching_off,
     ),
     Case(
         "rotate-secret",

@@ -171,7 +171,23 @@ def test_options_keep_other_settings(owner, site):
         "corrections_public": True,
         "notify_readers_on_reject": False,
         "default_notify": "hourly",
+        "fetch_pages": True,
     }
+
+
+def test_owner_turns_reading_the_sites_pages_off_and_on(owner, site):
+    page = text(owner.get(url(site)))
+    assert "Reading your pages" in page
+    assert re.search(
+        r'name="fetch_pages" value="1"\s+checked', owner.get(url(site)).get_data(as_text=True)
+    )
+    response = owner.post(url(site, "/fetching"), {})
+    assert response.status_code == 303
+    assert not fresh(site).options.fetch_pages
+    assert "no longer reads" in text(owner.get(url(site)))
+    response = owner.post(url(site, "/fetching"), {"fetch_pages": "1"})
+    assert response.status_code == 303
+    assert fresh(site).options.fetch_pages
 
 
 def test_unknown_default_notify_changes_nothing(owner, site):
