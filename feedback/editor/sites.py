@@ -192,6 +192,13 @@ def save_fetching(site_id: int):
 @blp.post("/settings/secret")
 def rotate_secret(site_id: int):
     site = _owned_site(site_id)
+    if request.form.get("confirm") != "1":
+        # A new secret locks out the CMS at once: never on a stray click.
+        return _refuse(
+            site,
+            "secret",
+            "Tick the box to confirm: the current secret stops working at once.",
+        )
     secret = site.rotate_secret()
     db.session.commit()
     # Rendered, never flashed or redirected: the secret must not sit in a cookie or a URL.

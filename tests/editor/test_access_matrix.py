@@ -495,7 +495,7 @@ CASES: list[Case] = [
         "rotate-secret",
         "POST",
         lambda w: _site_url(w, "settings/secret"),
-        None,
+        lambda w: {"confirm": "1"},
         # The new secret is shown on the page itself, once.
         allowed("configure_site", 200),
         "sites.rotate_secret",

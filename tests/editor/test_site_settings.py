@@ -202,7 +202,7 @@ def test_rotate_secret_shows_it_once(owner, site):
     old = "fbs_old-secret"
     site.secret_hash = Site.hash_secret(old)
     db.session.commit()
-    response = owner.post(url(site, "/secret"))
+    response = owner.post(url(site, "/secret"), {"confirm": "1"})
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     page = text(response)
@@ -218,6 +218,17 @@ def test_rotate_secret_shows_it_once(owner, site):
     again = text(owner.get(url(site)))
     assert secret not in again
     assert 'id="new-secret"' not in again
+
+
+def test_new_secret_needs_confirmation(owner, site):
+    secret_hash = site.secret_hash
+    for data in ({}, {"confirm": "0"}, {"confirm": "yes"}):
+        response = owner.post(url(site, "/secret"), data)
+        assert response.status_code == 422
+        page = text(response)
+        assert "Tick the box to confirm" in page
+        assert 'id="new-secret"' not in page
+        assert fresh(site).secret_hash == secret_hash
 
 
 def test_add_a_new_user_sends_an_invitation(owner, site):
@@ -341,7 +352,7 @@ def _all_posts(site: Site, users) -> list[tuple[str, dict]]:
         (url(site, "/name"), {"name": "Taken over"}),
         (url(site, "/origins"), {"origins": "https://evil.example.com"}),
         (url(site, "/options"), {"corrections_public": "1", "default_notify": "off"}),
-        (url(site, "/secret"), {}),
+        (url(site, "/secret"), {"confirm": "1"}),
         (url(site, "/members"), {"email": "friend@example.com", "role": "owner"}),
         (url(site, f"/members/{editor_id}/role"), {"role": "owner"}),
         (url(site, f"/members/{editor_id}/remove"), {}),
