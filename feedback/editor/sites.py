@@ -310,6 +310,7 @@ def stats(site_id: int):
     days = site_stats.parse_days(request.args.get("days"))
     start, end = site_stats.period(days)
     numbers = site_stats.site_stats(site_id, start, end)
+    before = site_stats.site_stats(site_id, *site_stats.previous_period(start, end))
     return render_template(
         "editor/site_stats.html",
         site=member.site,
@@ -317,9 +318,12 @@ def stats(site_id: int):
         days=days,
         periods=site_stats.PERIODS,
         numbers=numbers,
+        before=before,
+        change=site_stats.change,
         bars=site_stats.chart_bars(numbers.per_day, CHART_WIDTH, CHART_HEIGHT),
         chart_width=CHART_WIDTH,
         chart_height=CHART_HEIGHT,
         highest=max((day.count for day in numbers.per_day), default=0),
         median=site_stats.human_duration(numbers.response.median),
+        median_before=site_stats.human_duration(before.response.median),
     )

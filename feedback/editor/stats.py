@@ -96,6 +96,23 @@ def period(days: int, now: datetime | None = None) -> tuple[datetime, datetime]:
     return end - timedelta(days=days), end
 
 
+def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The period of the same length just before ``[start, end)``, to compare with."""
+    return start - (end - start), start
+
+
+def change(now: int, before: int) -> str:
+    """A number against the previous period's: "+3 (+60 %)", "−2 (−50 %)", "+4 (none
+    before)", "no change"."""
+    if now == before:
+        return "no change"
+    sign = "+" if now > before else "\N{MINUS SIGN}"
+    difference = f"{sign}{abs(now - before)}"
+    if not before:
+        return f"{difference} (none before)"
+    return f"{difference} ({sign}{abs(now - before) * 100 / before:.0f} %)"
+
+
 def _in_period(site_id: int, start: datetime, end: datetime) -> list:
     return [
         Suggestion.site_id == site_id,

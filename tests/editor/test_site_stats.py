@@ -274,3 +274,47 @@ def test_anonymous_is_sent_to_sign_in(editor_client, site, users):
     response = editor_client(None).get(page_url(site))
     assert response.status_code == 302
     assert "/editor/sign-in" in response.headers["Location"]
+
+
+def test_previous_period_is_as_long_and_ends_where_the_period_starts():
+    assert stats.previous_period(START, END) == (START - timedelta(days=7), START)
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "shown"),
+    [
+        (5, 5, "no change"),
+        (0, 0, "no change"),
+        (8, 5, "+3 (+60 %)"),
+        (2, 4, "\N{MINUS SIGN}2 (\N{MINUS SIGN}50 %)"),
+        (4, 0, "+4 (none before)"),
+        (0, 3, "\N{MINUS SIGN}3 (\N{MINUS SIGN}100 %)"),
+    ],
+)
+def test_change_against_the_previous_period(now, before, shown):
+    assert stats.change(now, before) == shown
+
+
+def test_page_compares_with_the_previous_period_and_draws_shares_as_bars(
+    editor_client, site, users, make
+):
+    ferry = article_body("ferry", "Harbour ferry returns")
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    # This week: three typos and a factual report; the week before: one typo.
+    for hours in (1, 2, 3):
+        make(ferry, today + timedelta(minutes=hours))
+    make(ferry, today + timedelta(minutes=4), kind=SuggestionKind.FACTUAL)
+    make(ferry, today - timedelta(days=8), first_action_at=today - timedelta(days=8, hours=-2))
+    page = editor_client(users["viewer"]).get(page_url(site, "?days=7")).get_data(as_text=True)
+    compare = re.search(r'<p class="period-compare">(.*?)</p>', page, re.S).group(1)
+    assert "<strong>1</strong> report\n" in compare
+    assert "+3 (+300 %)" in compare
+    kinds = page[page.index("Groups by kind") : page.index("Groups by outcome")]
+    # One bar pair a row: this period's share on top, the previous period's below.
+    typo = kinds[kinds.index('<th scope="row">typo</th>') :]
+    assert re.search(r'<rect class="now" [^>]*width="75.00"', typo[: typo.index("</tr>")])
+    assert re.search(r'<rect class="before" [^>]*width="100.00"', typo[: typo.index("</tr>")])
+    assert "1 (100 %): +2 (+200 %)" in typo[: typo.index("</tr>")]
+    factual = kinds[kinds.index('<th scope="row">factual</th>') :]
+    assert "0 (0 %): +1 (none before)" in factual[: factual.index("</tr>")]
+    assert '<span class="median-before">2 h</span>' in page
