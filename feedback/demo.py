@@ -5,11 +5,13 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from feedback import anchoring, members, sites
@@ -21,6 +23,8 @@ from feedback.suggestions import ClientInfo, accept_report, file_report, find_si
 DEMO_SITE_KEY = "demo"
 DEMO_EDITOR_EMAIL = "editor@demo.example"
 DEMO_EDITOR_PASSWORD = "demo-password"  # noqa: S105 - printed on screen for the local demo
+# The instant-notice throttle of the demo, unless FEEDBACK_INSTANT_THROTTLE_MINUTES says.
+DEMO_THROTTLE_MINUTES = 1
 
 
 @dataclass(frozen=True)
@@ -169,3 +173,38 @@ def seed_demo_reports(site: Site, base_url: str) -> int:
         file_report(acceptance.report_id)  # at once, whatever the task queue
         new += acceptance.created
     return new
+
+
+# --- the worker's clock, for a demo that has no worker -----------------------------------
+
+
+def run_due_jobs(app: Flask, minute: datetime) -> list[str]:
+    """Run the periodic tasks whose schedule matches ``minute`` (UTC), as the worker's
+    consumer would; a failing one is logged and the others still run. Their names."""
+    huey = app.extensions["huey"]
+    ran = []
+    for task in huey.read_periodic(minute.astimezone(UTC).replace(tzinfo=None)):
+        try:
+            task.execute()
+        except Exception:
+            app.logger.exception("scheduled job %s failed; it runs again next time", task.name)
+        ran.append(task.name)
+    return ran
+
+
+def start_scheduled_jobs(app: Flask, stop: threading.Event) -> threading.Thread:
+    """A thread that runs the periodic tasks (held notices, digests, sweeps) at the start
+    of every minute until ``stop`` is set: the demo's queue runs in-process, with no
+    consumer to keep the schedule."""
+
+    def loop() -> None:
+        while True:
+            now = datetime.now(UTC)
+            next_minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+            if stop.wait((next_minute - now).total_seconds()):
+                return
+            run_due_jobs(app, next_minute)
+
+    thread = threading.Thread(target=loop, name="demo-scheduled-jobs", daemon=True)
+    thread.start()
+    return thread

@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from feedback.demo import DEMO_EDITOR_EMAIL, DEMO_EDITOR_PASSWORD, seed_demo
@@ -17,6 +18,12 @@ from feedback.extensions import db
 from feedback.models import Membership, Role, Site, User
 
 FEEDBACK = str(Path(sys.executable).parent / "feedback")
+
+
+@pytest.fixture
+def app_config() -> dict:
+    # As in the demo: mail stays in the outbox for the dev mailbox.
+    return {"MAIL_CAPTURE": True}
 
 
 def test_seeding_twice_keeps_one_of_each(app):
@@ -72,6 +79,7 @@ def test_demo_serves_the_article_and_can_run_twice(tmp_path):
         assert 'data-site="demo"' in page, output
         assert "/static/js/feedback.js" in page
         assert f"{DEMO_EDITOR_EMAIL} / {DEMO_EDITOR_PASSWORD}" in output
+        assert "Scheduled jobs run each minute: notices held by the 1-minute throttle" in output
     assert (tmp_path / "feedback.sqlite3").exists()
 
 
@@ -87,3 +95,51 @@ def test_demo_reports_are_seeded_once_and_grouped(app):
     groups = {row.duplicate_of_id or row.id for row in rows}
     assert len(groups) == len(DEMO_REPORTS) - 1  # two readers sent "then" → "than"
     assert {row.exact for row in rows} >= {"then", "it's workshop", "the the", "1968", None}
+
+
+def test_demo_scheduled_jobs_send_a_notice_the_throttle_held(app, post_suggestion):
+    """The seed reports start the editor's throttle; a newcomer's first report is held,
+    and the demo's own clock sends it once the window is over (no worker runs)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from feedback.demo import run_due_jobs, seed_demo_reports
+    from feedback.models import HeldNotice, OutboxKind, OutboxMessage
+    from tests.conftest import suggestion_body
+
+    site = seed_demo(["http://127.0.0.1:5000", "https://news.example.com"]).site
+    seed_demo_reports(site, "http://127.0.0.1:5000")
+    instants = select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.INSTANT)
+    assert len(db.session.scalars(instants).all()) == 1
+    body = suggestion_body(site=site.public_key, exact="ferry", replacement="boat")
+    assert post_suggestion(body).status_code == 201
+    assert db.session.scalar(select(func.count()).select_from(HeldNotice)) >= 1
+    assert len(db.session.scalars(instants).all()) == 1
+
+    # The throttle's window passes.
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    db.session.execute(update(OutboxMessage).values(created_at=an_hour_ago))
+    db.session.commit()
+    ran = run_due_jobs(app, datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
+    assert {"sweep_outbox", "build_digests"} <= set(ran)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(HeldNotice)) == 0
+    newest = db.session.scalars(instants.order_by(OutboxMessage.id.desc())).first()
+    assert "ferry" in newest.subject
+    assert "more" in newest.subject
+    assert newest.sent_at is not None
+
+
+def test_a_failing_scheduled_job_does_not_stop_the_others(app, monkeypatch):
+    from datetime import UTC, datetime
+
+    from feedback import notifications
+    from feedback.demo import run_due_jobs
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("held notices are broken")
+
+    monkeypatch.setattr(notifications, "release_held_notices", broken)
+    ran = run_due_jobs(app, datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
+    assert {"sweep_outbox", "build_digests", "sweep_incoming_reports"} <= set(ran)

@@ -102,8 +102,8 @@ def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]
 
 
 def change(now: int, before: int) -> str:
-    """A number against the previous period's: "+3 (+60 %)", "−2 (−50 %)", "+4 (none
-    before)", "no change"."""
+    """A number against the previous period's: "+3 (+60 %)", "+4 (none before)", "no
+    change"; a fall takes a true minus sign."""
     if now == before:
         return "no change"
     sign = "+" if now > before else "\N{MINUS SIGN}"

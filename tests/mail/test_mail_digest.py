@@ -137,3 +137,28 @@ def test_the_digest_task_runs_on_the_queue(app, site, post_suggestion, inbox):
     assert len(inbox.messages) == 1
     tasks().build_digests()
     assert len(inbox.messages) == 1
+
+
+def test_send_due_from_the_command_line(site, post_suggestion, inbox, run_cli):
+    add_member(site, "hourly@example.com", NotifySetting.HOURLY)
+    last_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    post_at(post_suggestion, last_hour + timedelta(minutes=20))
+    result = run_cli("mail", "send-due")
+    assert result.exit_code == 0, result.output
+    assert "digests queued 1, mails sent 1," in result.output
+    [mail] = inbox.to("hourly@example.com")
+    assert mail["Subject"] == "[The Example News] Hourly digest: 1 new report"
+    # Run again: that period's digest went already.
+    again = run_cli("mail", "send-due")
+    assert "digests queued 0, mails sent 0," in again.output
+    assert len(inbox.to("hourly@example.com")) == 1
+
+
+def test_send_due_exits_1_when_smtp_refuses(site, post_suggestion, smtp, run_cli):
+    add_member(site, "hourly@example.com", NotifySetting.HOURLY)
+    last_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    post_at(post_suggestion, last_hour + timedelta(minutes=20))
+    smtp.stop()
+    result = run_cli("mail", "send-due")
+    assert result.exit_code == 1
+    assert "digests queued 1, mails sent 0, to retry 1, failed 0" in result.output
