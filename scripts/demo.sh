@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the service into .venv and starts the built-in demo (SQLite in the instance folder,
-# a demo site, article and editor, mail captured at /dev/mailbox). Extra arguments go to
+# a demo site, article and editor, mail captured at /dev/mail/). Extra arguments go to
 # `feedback demo`, e.g. --port 8000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
