@@ -102,14 +102,14 @@ def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]
 
 
 def change(now: int, before: int) -> str:
-    """A number against the previous period's: "+3 (+60 %)", "+4 (none before)", "no
+    """A number against the previous period's: "+3 (+60 %)", "+4" (none before), "no
     change"; a fall takes a true minus sign."""
     if now == before:
         return "no change"
     sign = "+" if now > before else "\N{MINUS SIGN}"
     difference = f"{sign}{abs(now - before)}"
     if not before:
-        return f"{difference} (none before)"
+        return difference
     return f"{difference} ({sign}{abs(now - before) * 100 / before:.0f} %)"
 
 

@@ -900,7 +900,7 @@ _MALFORMED = [
         "POST",
         lambda w: "/editor/notifications",
         lambda w: {f"hour-{w.site.id}": "²"},
-        302,
+        422,
     ),
 ]
 

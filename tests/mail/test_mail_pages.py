@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from datetime import UTC, datetime
+from zoneinfo import available_timezones
 
 import pytest
 from flask import g
@@ -49,7 +52,6 @@ def test_member_changes_own_settings_per_site(site, other_site, client):
     answer = client.post("/editor/notifications", data={
         "timezone": "Europe/Berlin",
         f"notify-{site.id}": "daily", f"hour-{site.id}": "7",
-        f"notify-{other_site.id}": "bogus",
         f"default-{site.id}": "off",
     })  # fmt: skip
     assert answer.status_code == 302
@@ -61,6 +63,61 @@ def test_member_changes_own_settings_per_site(site, other_site, client):
     assert bob.notify is NotifySetting.INSTANT
     db.session.refresh(site)
     assert "default_notify" not in site.settings
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("timezone", "Mars/Olympus_Mons", "is not a time zone"),
+        ("timezone", "", "is not a time zone"),
+        ("notify-SITE", "bogus", "Choose one of the options offered."),
+        ("hour-SITE", "24", "Choose an hour from 00:00 to 23:00."),
+        ("hour-SITE", "²", "Choose an hour from 00:00 to 23:00."),
+        ("default-SITE", "weekly", "Choose one of the options offered."),
+    ],
+)
+def test_a_value_never_offered_changes_nothing(site, client, field, value, message):
+    owner = add_member(site, "owner@example.com", role=Role.OWNER, timezone="Asia/Tokyo")
+    sign_in(client, owner.user)
+    field = field.replace("SITE", str(site.id))
+    form = {"timezone": "Europe/Berlin", f"notify-{site.id}": "daily", f"hour-{site.id}": "7",
+            f"default-{site.id}": "hourly", field: value}  # fmt: skip
+    answer = client.post("/editor/notifications", data=form)
+    assert answer.status_code == 422
+    assert message in answer.text
+    assert f'id="{field}-error" role="alert"' in answer.text
+    db.session.expire_all()
+    member = db.session.get(type(owner), owner.id)
+    assert (member.notify, member.digest_hour) == (NotifySetting.INSTANT, 8)
+    assert member.user.timezone == "Asia/Tokyo"
+    assert "default_notify" not in (member.site.settings or {})
+
+
+def test_settings_page_is_part_of_the_editor_layout_with_a_zone_search(site, client):
+    member = add_member(site, "ann@example.com", timezone="Europe/Berlin")
+    sign_in(client, member.user)
+    page = client.get("/editor/notifications").text
+    assert '<header class="topbar">' in page
+    assert '<a href="/editor/">Queue</a>' in page
+    assert 'list="zones"' in page
+    assert 'value="Europe/Berlin" required' in page
+    zones = re.findall(r'<option value="([^"]+)" label="([^"]+)">', page)
+    names = [zone for zone, _label in zones]
+    assert names[:3] == ["UTC", "Europe/London", "Europe/Dublin"]
+    assert names.index("Asia/Tokyo") < names.index("Africa/Abidjan")
+    assert len(names) == len(set(names)) == len(available_timezones())
+    assert ("UTC", "UTC (UTC+00:00 now)") in zones
+    assert "style=" not in page
+
+
+def test_zone_labels_give_the_offset_at_that_moment():
+    from feedback.editor_notifications import utc_offset
+
+    winter, summer = datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)
+    assert utc_offset("Europe/Berlin", winter) == "UTC+01:00"
+    assert utc_offset("Europe/Berlin", summer) == "UTC+02:00"
+    assert utc_offset("Asia/Kolkata", winter) == "UTC+05:30"
+    assert utc_offset("America/St_Johns", winter) == "UTC\N{MINUS SIGN}03:30"
 
 
 def test_owner_sets_the_site_default(site, client):
