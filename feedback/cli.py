@@ -282,14 +282,14 @@ def mail_commands():
 def mail_send_due():
     """Send now what the worker's schedule would: notices the throttle held whose window is
     over, digests of every period that has ended, and unsent mail."""
-    from feedback import mailer, notifications
+    from feedback.mail import digests, instant, mailer
 
-    held = notifications.release_held_notices()
+    held = instant.release_held_notices()
     db.session.commit()
-    digests = notifications.queue_due_digests()
+    queued = digests.queue_due_digests()
     report = mailer.deliver()
     click.echo(
-        f"held notices released {len(held)}, digests queued {len(digests)}, "
+        f"held notices released {len(held)}, digests queued {len(queued)}, "
         f"mails sent {report.sent}, to retry {report.retrying}, failed {report.failed}"
     )
     if report.retrying or report.failed:

@@ -134,12 +134,12 @@ def test_demo_scheduled_jobs_send_a_notice_the_throttle_held(app, post_suggestio
 def test_a_failing_scheduled_job_does_not_stop_the_others(app, monkeypatch):
     from datetime import UTC, datetime
 
-    from feedback import notifications
     from feedback.demo import run_due_jobs
+    from feedback.mail import instant
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("held notices are broken")
 
-    monkeypatch.setattr(notifications, "release_held_notices", broken)
+    monkeypatch.setattr(instant, "release_held_notices", broken)
     ran = run_due_jobs(app, datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
     assert {"sweep_outbox", "build_digests", "sweep_incoming_reports"} <= set(ran)

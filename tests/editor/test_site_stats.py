@@ -315,10 +315,13 @@ def test_page_compares_with_the_previous_period_and_draws_shares_as_bars(
     assert re.search(r'<rect class="now" [^>]*width="75.00"', typo[: typo.index("</tr>")])
     assert re.search(r'<rect class="before" [^>]*width="100.00"', typo[: typo.index("</tr>")])
     assert re.search(
-        r'<td class="num before">1</td>\s*<td class="num before">100 %</td>\s*'
+        r'<td class="num before">1</td>\s*<td class="num before share-before">100 %</td>\s*'
         r'<td class="num change">\+2 \(\+200 %\)</td>',
         typo,
     )
     factual = kinds[kinds.index('<th scope="row">factual</th>') :]
-    assert re.search(r'<td class="num before">0 %</td>\s*<td class="num change">\+1</td>', factual)
+    assert re.search(
+        r'<td class="num before share-before">0 %</td>\s*<td class="num change">\+1</td>',
+        factual,
+    )
     assert '<span class="median-before">2 h</span>' in page

@@ -111,7 +111,7 @@ def test_settings_page_is_part_of_the_editor_layout_with_a_zone_search(site, cli
 
 
 def test_zone_labels_give_the_offset_at_that_moment():
-    from feedback.editor_notifications import utc_offset
+    from feedback.editor.notifications import utc_offset
 
     winter, summer = datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)
     assert utc_offset("Europe/Berlin", winter) == "UTC+01:00"
