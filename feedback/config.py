@@ -7,6 +7,7 @@ that parse as JSON (numbers, booleans, lists) are taken as such.
 from __future__ import annotations
 
 ENV_PREFIX = "FEEDBACK"
+LEASE_PER_SMTP_TIMEOUT = 10
 
 
 class ConfigurationError(RuntimeError):
@@ -56,8 +57,11 @@ DEFAULTS: dict[str, object] = {
     "OUTBOX_MAX_ATTEMPTS": 8,
     "OUTBOX_RETRY_BASE_SECONDS": 60,
     "OUTBOX_RETRY_MAX_SECONDS": 3600,
-    # A worker that claimed mail and died releases it after this long.
+    # A worker that claimed mail and died releases it after this long; renewed before
+    # each send, so it must outlast one send: at least LEASE_PER_SMTP_TIMEOUT timeouts.
     "OUTBOX_CLAIM_SECONDS": 300,
+    # Each SMTP connect and read gives up after this long.
+    "MAIL_TIMEOUT_SECONDS": 30,
     "OUTBOX_BATCH_SIZE": 50,
     "UNSUBSCRIBE_MAX_AGE_DAYS": 90,
     # Task queue: SQLite file in the instance folder unless REDIS_URL is set; immediate
@@ -124,6 +128,14 @@ def load_settings(app, overrides: dict | None) -> None:
         config["SESSION_COOKIE_SECURE"] = False
         config["REMEMBER_COOKIE_SECURE"] = False
 
+    if float(config["OUTBOX_CLAIM_SECONDS"]) < LEASE_PER_SMTP_TIMEOUT * float(
+        config["MAIL_TIMEOUT_SECONDS"]
+    ):
+        # One send is a connect and a handful of replies, each allowed the timeout.
+        raise ConfigurationError(
+            f"FEEDBACK_OUTBOX_CLAIM_SECONDS must be at least {LEASE_PER_SMTP_TIMEOUT} times "
+            "FEEDBACK_MAIL_TIMEOUT_SECONDS, or a slow send could outlive its lease and go twice"
+        )
     if config["HUEY_IMMEDIATE"] is None:
         config["HUEY_IMMEDIATE"] = bool(config["DEMO"] or config["TESTING"])
     if config["FETCH_ALLOW_PRIVATE_ADDRESSES"] is None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from email.utils import formataddr, parseaddr
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -31,13 +33,28 @@ def single_line(value: str, limit: int = 200) -> str:
 
 
 def checked_address(address: str, name: str = "") -> str:
-    """``Name <address>`` for a To header; refuses an address that could inject headers."""
+    """``"Name" <address>`` for a To or From header, the name quoted as the standard
+    says (any text can be a name); refuses an address that could inject headers."""
     if not address or _CONTROL.search(address) or LINE_BREAKS.search(address):
         raise UnsafeHeader("line break or control character in a mail address")
     parsed_name, parsed = parseaddr(address)
     if parsed != address.strip() or parsed.count("@") != 1 or " " in parsed or parsed_name:
         raise UnsafeHeader(f"not a single plain mail address: {address!r}")
-    return formataddr((single_line(name, 100), parsed)) if name else parsed
+    try:
+        return str(Address(display_name=single_line(name, 100), addr_spec=parsed))
+    except (HeaderParseError, ValueError, IndexError) as error:
+        raise UnsafeHeader(f"not a single plain mail address: {address!r}") from error
+
+
+def envelope_sender() -> str:
+    """The bare address mail is sent from (MAIL_DEFAULT_SENDER's)."""
+    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"] or "")[1]
+
+
+def site_sender(site_name: str) -> str:
+    """A From header that names the site, at the service's own sending address: readers
+    hear from the paper they wrote to."""
+    return checked_address(envelope_sender(), site_name)
 
 
 def mailable(member: Membership) -> bool:

@@ -5,19 +5,30 @@ Claiming is what lets several workers run at once: a row is moved to "sending"
 worker that moved it sends it. On PostgreSQL the claim uses
 ``FOR UPDATE SKIP LOCKED``; on SQLite every write transaction starts with
 ``BEGIN IMMEDIATE`` (see create_app), so claims are serialised by the database lock.
+
+The lease of a batch's unsent rows is renewed once half of it is gone, and every
+SMTP connect and read has a timeout of at most a tenth of the lease (see config),
+so no send outlives its lease and no other worker takes back a row that is still
+being sent. A row whose lease another worker took over meanwhile is left to it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
 
 from flask import current_app
-from flask_mail import Message
-from sqlalchemy import or_, select
+from flask_mail import Connection
+from sqlalchemy import or_, select, update
 
-from feedback.extensions import db, mail
+from feedback.extensions import db
+from feedback.mail.headers import envelope_sender
 from feedback.models import OutboxMessage, OutboxStatus, utcnow
 
 
@@ -43,6 +54,10 @@ def _due(now: datetime):
     )
 
 
+def _lease() -> timedelta:
+    return timedelta(seconds=float(current_app.config["OUTBOX_CLAIM_SECONDS"]))
+
+
 def claim(now: datetime, limit: int, ids: list[int] | None = None) -> list[int]:
     """Mark up to ``limit`` due rows as ours for a while; commits and returns their ids."""
     query = select(OutboxMessage).where(_due(now)).order_by(OutboxMessage.id).limit(limit)
@@ -51,27 +66,79 @@ def claim(now: datetime, limit: int, ids: list[int] | None = None) -> list[int]:
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = db.session.scalars(query).all()
-    lease = timedelta(seconds=float(current_app.config["OUTBOX_CLAIM_SECONDS"]))
     for row in rows:
         row.status = OutboxStatus.SENDING
-        row.claimed_until = now + lease
+        row.claimed_until = now + _lease()
     claimed = [row.id for row in rows]
     db.session.commit()
     return claimed
 
 
-def to_message(row: OutboxMessage) -> Message:
-    message = Message(
-        subject=row.subject,
-        recipients=[row.to_address],
-        body=row.text_body,
-        html=row.html_body,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers=dict(row.headers or {}),
-    )
+def renew_lease(ids: list[int], held_until: datetime) -> tuple[list[int], datetime]:
+    """Extend our lease on the rows ``ids`` (claimed by us until ``held_until``); commits.
+    Returns the rows still ours, and the new end of their lease: a row whose lease
+    another worker took over after it ran out is no longer ours."""
+    until = utcnow() + _lease()
+    owned = OutboxMessage.id.in_(ids) & (OutboxMessage.status == OutboxStatus.SENDING)
+    kept = db.session.scalars(
+        update(OutboxMessage)
+        .where(owned, OutboxMessage.claimed_until == held_until)
+        .values(claimed_until=until)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return sorted(kept), until
+
+
+class _ListHeader(UnstructuredHeader):
+    """RFC 2369 list headers (``<https://…>``) go out as written: mailbox providers read
+    them as plain text, never RFC 2047-encoded, which the default folding would do to a
+    long URL. Line breaks were refused when the row was written."""
+
+    def fold(self, *, policy):
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", _ListHeader)
+_HEADERS.map_to_type("list-unsubscribe-post", _ListHeader)
+MAIL_POLICY = policy.SMTP.clone(header_factory=_HEADERS)
+
+
+def to_message(row: OutboxMessage) -> EmailMessage:
+    """The mail as it goes over the wire: addresses quoted or encoded as the standard
+    says, the text body first and the HTML one as its alternative."""
+    extra = dict(row.headers or {})
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["Subject"] = row.subject
+    message["From"] = extra.pop("From", None) or current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = row.to_address
+    message["Date"] = formatdate(usegmt=True)
     # Stable across retries, so a receiving server can drop a copy it already has.
-    message.msgId = row.message_id
+    message["Message-ID"] = row.message_id
+    for name, value in extra.items():
+        message[name] = value
+    message.set_content(row.text_body)
+    if row.html_body:
+        message.add_alternative(row.html_body, subtype="html")
     return message
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's SMTP connection, with a timeout on connecting and on every read
+    (Flask-Mail sets none, so a server that stops answering would hold a send, and
+    its lease, for ever)."""
+
+    def configure_host(self) -> smtplib.SMTP:
+        timeout = float(current_app.config["MAIL_TIMEOUT_SECONDS"])
+        kind = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = kind(self.mail.server, self.mail.port, timeout=timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
 
 
 def _record_failure(row: OutboxMessage, error: Exception, now: datetime, report) -> None:
@@ -89,40 +156,59 @@ def _record_failure(row: OutboxMessage, error: Exception, now: datetime, report)
         current_app.logger.warning("mail %s will be retried: %s", row.key, row.last_error)
 
 
-def _send_claimed(claimed: list[int], now: datetime, report: DeliveryReport) -> None:
-    rows = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
-    ).all()
+def _close(connection: Connection | None) -> None:
+    # The server may have gone away; nothing is left to record.
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            connection.__exit__(None, None, None)
+
+
+def _send_claimed(
+    claimed: list[int], held_until: datetime, now: datetime, report: DeliveryReport
+) -> None:
     if current_app.config["MAIL_CAPTURE"]:
         # The demo keeps mail in the outbox for the dev mailbox page instead of sending it.
+        rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed)))
         for row in rows:
             row.status, row.sent_at, row.claimed_until = OutboxStatus.SENT, utcnow(), None
             report.sent += 1
         db.session.commit()
         return
+    waiting = sorted(claimed)
+    connection: Connection | None = None
     try:
-        connection = mail.connect()
-        smtp = connection.__enter__()
-    except Exception as error:  # any failure to connect means: try again later
-        for row in rows:
-            _record_failure(row, error, now, report)
-        db.session.commit()
-        return
-    try:
-        for row in rows:
+        while waiting:
+            if utcnow() >= held_until - _lease() / 2:
+                # Half the lease is gone: renew it while a send still fits many times over.
+                waiting, held_until = renew_lease(waiting, held_until)
+                if not waiting:
+                    return
+            row_id = waiting.pop(0)
+            row = db.session.get(OutboxMessage, row_id)
+            message, recipient = to_message(row), parseaddr(row.to_address)[1]
+            # No transaction stays open while SMTP talks (on SQLite it would hold the lock).
+            db.session.commit()
             try:
-                smtp.send(to_message(row))
+                if connection is None:
+                    # The app's own Flask-Mail settings (what Mail.connect() would use).
+                    connection = _TimedConnection(current_app.extensions["mail"]).__enter__()
+                connection.host.send_message(
+                    message, from_addr=envelope_sender(), to_addrs=[recipient]
+                )
             except Exception as error:  # recorded on the row and retried
+                row = db.session.get(OutboxMessage, row_id)
                 _record_failure(row, error, now, report)
+                # The connection may be broken (a timeout mid-reply): a new one for the next.
+                _close(connection)
+                connection = None
             else:
+                row = db.session.get(OutboxMessage, row_id)
                 row.status, row.sent_at, row.claimed_until = OutboxStatus.SENT, utcnow(), None
                 report.sent += 1
             # One commit per mail: a crash later must not make a sent mail look unsent.
             db.session.commit()
     finally:
-        # The server may have gone away after we were done; nothing is left to record.
-        with contextlib.suppress(Exception):
-            connection.__exit__(None, None, None)
+        _close(connection)
 
 
 def deliver(
@@ -138,7 +224,7 @@ def deliver(
         claimed = claim(now, batch, ids)
         if not claimed:
             break
-        _send_claimed(claimed, now, report)
+        _send_claimed(claimed, now + _lease(), now, report)
     return report
 
 

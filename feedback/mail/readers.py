@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app
 
 from feedback.extensions import db
-from feedback.mail.headers import UnsafeHeader, checked_address, single_line
+from feedback.mail.headers import UnsafeHeader, checked_address, single_line, site_sender
 from feedback.mail.outbox import Mail, write_outbox
 from feedback.mail.render import ReportView, render_mail
 from feedback.models import OutboxKind, OutboxMessage, Site, Suggestion, SuggestionStatus
@@ -49,5 +49,7 @@ def queue_reader_notice(suggestion: Suggestion, old_status, *_rest) -> OutboxMes
             text=text,
             html=html,
             site_id=site.id,
+            # The reader wrote to the paper, not to a service they never heard of.
+            headers={"From": site_sender(site.name)},
         )
     )

@@ -21,6 +21,7 @@ MAILS = 60
 # The dead worker's lease is written by the dead worker when it claims, so both workers
 # run with a short one: the new worker may take rows back 3 s after they were claimed.
 CLAIM_SECONDS = "3"
+SMTP_TIMEOUT_SECONDS = "0.3"  # a tenth of the lease, the most the settings allow
 
 
 class SlowInbox(Inbox):
@@ -91,7 +92,12 @@ def test_worker_killed_mid_batch_and_restarted(app, slow_smtp, tmp_path):
     inbox = slow_smtp.inbox
     message_ids = queue_mails()
     db.session.remove()
-    env = worker_environment(app, tmp_path, FEEDBACK_OUTBOX_CLAIM_SECONDS=CLAIM_SECONDS)
+    env = worker_environment(
+        app,
+        tmp_path,
+        FEEDBACK_OUTBOX_CLAIM_SECONDS=CLAIM_SECONDS,
+        FEEDBACK_MAIL_TIMEOUT_SECONDS=SMTP_TIMEOUT_SECONDS,
+    )
 
     first = start_worker(env, tmp_path / "first.log", workers=1)
     try:

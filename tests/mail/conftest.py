@@ -21,6 +21,7 @@ class Inbox:
 
     def __init__(self):
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each message's bytes as they came over the wire
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
@@ -28,6 +29,7 @@ class Inbox:
         message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
         with self._lock:
             self.messages.append(message)
+            self.raw.append(envelope.original_content or envelope.content)
         return "250 Message accepted"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -36,6 +38,7 @@ class Inbox:
     def clear(self) -> None:
         with self._lock:
             self.messages.clear()
+            self.raw.clear()
 
 
 class SMTPServer:
