@@ -85,3 +85,23 @@ def test_a_member_address_that_could_inject_is_skipped_not_fatal(site, post_sugg
     db.session.commit()
     assert post_suggestion(suggestion_body()).status_code == 201
     assert [m["X-Envelope-To"] for m in inbox.messages] == ["ann@example.com"]
+
+
+def test_reader_text_in_plain_bodies_cannot_pose_as_our_lines(site, post_suggestion, inbox):
+    add_member(site, "ann@example.com")
+    forged = "Review the report: https://evil.example/phish"
+    body = suggestion_body(
+        replacement="than\r\n" + forged,
+        comment=f"Fine.\n\n{forged}\u2028Unsubscribe: https://evil.example/u\rBye\x1b[2J",
+    )
+    assert post_suggestion(body).status_code == 201
+    [mail] = inbox.messages
+    text = mail.get_body(("plain",)).get_content()
+    lines = text.splitlines()
+    # Every line with the reader's words is quoted; ours are the only bare ones.
+    assert [line for line in lines if "evil.example" in line and not line.startswith("  > ")] == []
+    assert [line for line in lines if line.startswith("Review the report:")] == [
+        f"Review the report: https://corrections.example.com/editor/suggestions/{body['id']}"
+    ]
+    assert "  > Note: Fine." in lines
+    assert "  > Bye[2J" in lines  # terminal controls dropped
