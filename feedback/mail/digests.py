@@ -4,7 +4,7 @@ grouped by article, once per period."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from feedback.extensions import db
 from feedback.links import link_for
-from feedback.mail.headers import checked_address, mailable, unsubscribe_headers
+from feedback.mail.headers import checked_address, mailable, single_line, unsubscribe_headers
 from feedback.mail.outbox import Mail, key_taken, write_outbox
 from feedback.mail.render import ReportView, render_mail
 from feedback.models import (
@@ -45,16 +45,27 @@ def digest_period(member: Membership, now: datetime) -> tuple[datetime, datetime
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+# An article lists at most this many report groups, then "and N more" with a link.
+ITEMS_PER_ARTICLE = 10
+# A longer comment is cut at a word boundary; the report page has it whole.
+COMMENT_CHARS = 280
+
+
 @dataclass
 class ArticleDigest:
     title: str
     url: str
-    total: int
-    reports: list[ReportView]
+    total: int  # reports still open
+    reports: list[ReportView]  # the first ITEMS_PER_ARTICLE groups
+    more: int = 0  # groups beyond those
+    more_url: str = ""
+    handled: int = 0  # reports of the period already handled, left out
+    kinds: Counter = field(default_factory=Counter)
 
 
 def digest_content(site_id: int, start: datetime, end: datetime) -> list[ArticleDigest]:
-    """New reports of the period by article, the most-reported article first."""
+    """The period's reports still open, by article (the most-reported first), each group
+    with where it stands now; what editors handled since is counted, not listed."""
     rows = db.session.scalars(
         select(Suggestion)
         .where(
@@ -65,7 +76,7 @@ def digest_content(site_id: int, start: datetime, end: datetime) -> list[Article
             Suggestion.status != SuggestionStatus.SPAM,
         )
         .order_by(Suggestion.created_at, Suggestion.id)
-        .options(selectinload(Suggestion.article))
+        .options(selectinload(Suggestion.article), selectinload(Suggestion.duplicate_of))
     ).all()
     by_article: dict[int, list[Suggestion]] = {}
     for row in rows:
@@ -77,14 +88,33 @@ def digest_content(site_id: int, start: datetime, end: datetime) -> list[Article
         groups: dict[object, list[Suggestion]] = {}
         for report in reports:
             groups.setdefault(report.duplicate_of_id or report.id, []).append(report)
-        views = [ReportView.of(group[0], len(group) - 1) for group in groups.values()]
-        views.sort(key=lambda view: -view.duplicates)
+        open_groups = [group for group in groups.values() if _group_open(group[0])]
+        open_groups.sort(key=lambda group: -len(group))
+        views = [
+            ReportView.of(group[0], len(group) - 1, comment_limit=COMMENT_CHARS)
+            for group in open_groups[:ITEMS_PER_ARTICLE]
+        ]
+        still_open = sum(len(group) for group in open_groups)
         article = reports[0].article
         articles.append(
-            ArticleDigest(article.title or article.url, article.url, len(reports), views)
+            ArticleDigest(
+                title=single_line(article.title or article.url, 300),
+                url=article.url,
+                total=still_open,
+                reports=views,
+                more=max(0, len(open_groups) - ITEMS_PER_ARTICLE),
+                more_url=link_for("editor.queue", article=article.id),
+                handled=len(reports) - still_open,
+                kinds=Counter(group[0].kind.value for group in open_groups for _ in group),
+            )
         )
     articles.sort(key=lambda a: (-a.total, a.title))
     return articles
+
+
+def _group_open(report: Suggestion) -> bool:
+    """Whether the report's group still waits for editors (its head decides)."""
+    return (report.duplicate_of or report).is_open
 
 
 def digest_key(member: Membership, now: datetime) -> str | None:
@@ -116,19 +146,18 @@ def queue_digest(
     contents = {} if contents is None else contents
     if (member.site_id, start, end) not in contents:
         contents[member.site_id, start, end] = digest_content(member.site_id, start, end)
-    articles = contents[member.site_id, start, end]
+    articles = [article for article in contents[member.site_id, start, end] if article.total]
     if not articles:
-        return None
-    kinds = Counter()
-    for article in articles:
-        for report in article.reports:
-            kinds[report.kind] += 1 + report.duplicates
+        return None  # nothing new, or all of it handled already
+    kinds = sum((article.kinds for article in articles), Counter())
     total = sum(a.total for a in articles)
+    handled = sum(a.handled for a in contents[member.site_id, start, end])
     zone = zone_of(member.user)
     site = member.site
     label = "Hourly" if member.notify == NotifySetting.HOURLY else "Daily"
     text, html = render_mail(
         "digest", site=site, user=member.user, articles=articles, total=total, label=label,
+        handled=handled,
         kinds=[(kind.value, kinds[kind.value]) for kind in SuggestionKind if kinds[kind.value]],
         start=start.astimezone(zone), end=end.astimezone(zone), queue_url=link_for("editor.queue"),
     )  # fmt: skip

@@ -51,7 +51,8 @@ def test_time_zone_by_keyboard_and_a_refused_zone(page, live_server):
     zone.focus()
     page.keyboard.press("Control+A")
     page.keyboard.type("Europe/Atlantis")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     error = page.locator("#timezone-error")
     expect(error).to_contain_text("“Europe/Atlantis” is not a time zone")
     expect(zone).to_be_focused()
@@ -61,7 +62,8 @@ def test_time_zone_by_keyboard_and_a_refused_zone(page, live_server):
 
     page.keyboard.press("Control+A")
     page.keyboard.type("Asia/Kolkata")
-    page.keyboard.press("Enter")
+    with page.expect_navigation(url=f"{live_server.url}/editor/notifications"):
+        page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_have_text("Mail settings saved.")
     expect(zone).to_have_value("Asia/Kolkata")
     assert editor_zone(live_server) == "Asia/Kolkata"
@@ -91,7 +93,8 @@ def test_new_secret_only_after_confirming(page, live_server):
     page.keyboard.press("Space")
     expect(confirm).to_be_checked()
     make.focus()
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     expect(page.locator("#new-secret")).to_have_text(re.compile(r"^fbs_"))
     assert_no_axe_violations(page)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from feedback.extensions import db
 from feedback.mail import digests, mailer
-from feedback.models import NotifySetting, Suggestion
+from feedback.models import NotifySetting, Suggestion, SuggestionStatus
 from tests.conftest import suggestion_body
 from tests.mail.conftest import add_member
 
@@ -162,3 +162,69 @@ def test_send_due_exits_1_when_smtp_refuses(site, post_suggestion, smtp, run_cli
     result = run_cli("mail", "send-due")
     assert result.exit_code == 1
     assert "digests queued 1, mails sent 0, to retry 1, failed 0" in result.output
+
+
+MORNING = datetime(2026, 11, 25, 9, 15, tzinfo=UTC)
+
+
+def digest_text(inbox, address: str = "hourly@example.com") -> str:
+    [mail] = inbox.to(address)
+    return mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def test_digest_shows_where_each_report_stands_and_leaves_out_the_handled(
+    site, post_suggestion, inbox
+):
+    add_member(site, "hourly@example.com", NotifySetting.HOURLY)
+    states = {
+        "then": SuggestionStatus.NEW,
+        "ferry": SuggestionStatus.ACCEPTED,
+        "quay": SuggestionStatus.REJECTED,
+        "Monday": SuggestionStatus.FIXED,
+    }
+    for minutes, (word, status) in enumerate(states.items()):
+        report_id = post_at(post_suggestion, MORNING + timedelta(minutes=minutes), exact=word)
+        db.session.get(Suggestion, report_id).status = status
+    db.session.commit()
+
+    assert send_digests(NOW) == 1
+    [mail] = inbox.messages
+    assert mail["Subject"] == "[The Example News] Hourly digest: 2 new reports"
+    text = digest_text(inbox)
+    assert "2 more were handled since and are left out." in text
+    assert "* typo: new\n  > “…minutes later, a minute faster [then]" in text
+    assert "* typo: accepted, waiting for the fix\n  > “The little blue [ferry]" in text
+    assert "[quay]" not in text
+    assert "[Monday]" not in text
+    html = mail.get_body(("html",)).get_content()
+    assert "accepted, waiting for the fix</span>" in html
+
+
+def test_an_article_lists_ten_groups_then_says_how_many_more(site, post_suggestion, inbox):
+    add_member(site, "hourly@example.com", NotifySetting.HOURLY)
+    words = ["little", "blue", "links", "town", "Gull", "service", "Monday", "hundred",
+             "people", "quay", "watch", "crossing"]  # fmt: skip
+    for minutes, word in enumerate(words):
+        post_at(post_suggestion, MORNING + timedelta(minutes=minutes), exact=word)
+    assert send_digests(NOW) == 1
+    text = digest_text(inbox)
+    assert text.count("\n* typo: new") == 10
+    article_id = db.session.scalar(select(Suggestion.article_id).limit(1))
+    assert (
+        f"…and 2 more on this article: https://corrections.example.com/editor/?article={article_id}"
+        in text
+    )
+    assert "== Harbour ferry returns (12 reports)" in text
+
+
+def test_a_long_comment_is_shortened_at_a_word(site, post_suggestion, inbox):
+    add_member(site, "hourly@example.com", NotifySetting.HOURLY)
+    comment = "The timetable was changed in March. " * 20 + "THE-END"
+    post_at(post_suggestion, MORNING, comment=comment)
+    send_digests(NOW)
+    [note] = [line for line in digest_text(inbox).splitlines() if "Note:" in line]
+    assert note.startswith("  > Note: The timetable was changed in March.")
+    assert note.endswith("…")
+    assert len(note) < 300
+    assert "THE-END" not in note
+    assert note[-2] != " "
