@@ -25,6 +25,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
+from urllib.parse import quote as url_quote
 
 # Listed one by one, not ``\s``: Python's and JavaScript's ``\s`` differ.
 WHITESPACE = (
@@ -480,3 +481,26 @@ def reanchor(new_text: str, quote: Quote, replacement: str | None, expected: int
     if fuzzy is not None:
         return _stretch(new_text, *fuzzy, quote, replacement, step=5)
     return Reanchored(AnchorOutcome.ORPHANED)
+
+
+# Words of context either side in a text fragment: enough to pick one occurrence, short
+# enough to survive small edits around it.
+FRAGMENT_CONTEXT_WORDS = 3
+
+
+def _fragment_part(text: str) -> str:
+    # "-", "," and "&" separate the parts of a text directive, so they are escaped too.
+    return url_quote(text, safe="").replace("-", "%2D")
+
+
+def text_fragment_url(url: str, exact: str, before: str = "", after: str = "") -> str:
+    """``url`` with a text fragment (``#:~:text=prefix-,exact,-suffix``) that scrolls
+    to and marks ``exact``; ``before``/``after`` are the text around it."""
+    words_before = " ".join(before.split()[-FRAGMENT_CONTEXT_WORDS:])
+    words_after = " ".join(after.split()[:FRAGMENT_CONTEXT_WORDS])
+    directive = _fragment_part(" ".join(exact.split()))
+    if words_before:
+        directive = f"{_fragment_part(words_before)}-,{directive}"
+    if words_after:
+        directive = f"{directive},-{_fragment_part(words_after)}"
+    return f"{url.split('#', 1)[0]}#:~:text={directive}"

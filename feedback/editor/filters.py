@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote
 
 from flask import Flask
 from flask_login import current_user
@@ -56,23 +55,6 @@ def before_context(prefix: str | None, size: int = CONTEXT_CHARS) -> str:
 def after_context(suffix: str | None, size: int = CONTEXT_CHARS) -> str:
     text = suffix or ""
     return (text[:size].rstrip() + "…") if len(text) > size else text
-
-
-def _fragment_part(text: str) -> str:
-    # "-", "," and "&" separate the parts of a text directive, so they are escaped too.
-    return quote(text, safe="").replace("-", "%2D")
-
-
-def text_fragment_url(url: str, exact: str, before: str = "", after: str = "") -> str:
-    """``url`` with a text fragment (``#:~:text=``) that scrolls to and marks ``exact``."""
-    words_before = " ".join(before.split()[-3:])
-    words_after = " ".join(after.split()[:3])
-    directive = _fragment_part(" ".join(exact.split()))
-    if words_before:
-        directive = f"{_fragment_part(words_before)}-,{directive}"
-    if words_after:
-        directive = f"{directive},-{_fragment_part(words_after)}"
-    return f"{url.split('#', 1)[0]}#:~:text={directive}"
 
 
 def nav_memberships():

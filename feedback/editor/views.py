@@ -23,7 +23,6 @@ from sqlalchemy.orm import selectinload
 from feedback import background, revisions, workflow
 from feedback.editor import access, queue, wants_json
 from feedback.editor.auth import safe_next
-from feedback.editor.filters import text_fragment_url
 from feedback.errors import Invalid, NotFound, OperationError, error_response
 from feedback.extensions import db
 from feedback.models import (
@@ -211,11 +210,7 @@ def _article_window(suggestion: Suggestion):
         "after": after,
         "revision": revision,
         "live": live,
-        "url": text_fragment_url(
-            suggestion.article.url, text[start:end], text[lo:start], text[end:hi]
-        )
-        if live
-        else suggestion.article.url,
+        "url": revisions.article_link(suggestion),
     }
 
 
