@@ -3,13 +3,52 @@ their report is fixed (or, if the site wants, rejected)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app
 
+from feedback import revisions
 from feedback.extensions import db
 from feedback.mail.headers import UnsafeHeader, checked_address, single_line, site_sender
 from feedback.mail.outbox import Mail, write_outbox
 from feedback.mail.render import ReportView, render_mail
 from feedback.models import OutboxKind, OutboxMessage, Site, Suggestion, SuggestionStatus
+
+# Characters of the corrected article shown either side of the new words.
+NOW_READS_CONTEXT = 60
+
+
+@dataclass(frozen=True)
+class NowReads:
+    """The corrected passage as the site's own text of the article has it."""
+
+    before: str
+    words: str
+    after: str
+    cut_before: bool
+    cut_after: bool
+
+
+def now_reads(suggestion: Suggestion) -> NowReads | None:
+    """The new words in the revision that carries the fix, with some text either side,
+    cut at word boundaries. None when no text from the site carries the fix (an editor
+    marked it fixed by hand): a reader's own text never speaks for the article."""
+    revision = suggestion.fixed_revision
+    if (
+        revision is None
+        or suggestion.anchor_revision_id != revision.id
+        or suggestion.anchor_start is None
+        or suggestion.anchor_end is None
+    ):
+        return None
+    text, start, end = revision.text, suggestion.anchor_start, suggestion.anchor_end
+    low, high = max(0, start - NOW_READS_CONTEXT), min(len(text), end + NOW_READS_CONTEXT)
+    before, after = text[low:start], text[end:high]
+    if low > 0 and " " in before:
+        before = before[before.index(" ") + 1 :]
+    if high < len(text) and " " in after:
+        after = after[: after.rindex(" ")]
+    return NowReads(before, text[start:end], after, low > 0, high < len(text))
 
 
 def queue_reader_notice(suggestion: Suggestion, old_status, *_rest) -> OutboxMessage | None:
@@ -30,14 +69,24 @@ def queue_reader_notice(suggestion: Suggestion, old_status, *_rest) -> OutboxMes
         current_app.logger.warning("reader address of report %s refused", suggestion.id)
         return None
     report = ReportView.of(suggestion)
-    template = "reader_fixed" if status == SuggestionStatus.FIXED else "reader_rejected"
+    fixed = status == SuggestionStatus.FIXED
+    reads = now_reads(suggestion) if fixed else None
     text, html = render_mail(
-        template, site=site, report=report, name=single_line(suggestion.reporter_name or "", 100)
+        "reader_fixed" if fixed else "reader_rejected",
+        site=site,
+        report=report,
+        name=single_line(suggestion.reporter_name or "", 100),
+        now_reads=reads,
+        # The spot: the new words once the site's text carries them, the reported words
+        # of a rejected report; a fix no text shows yet gets the article itself.
+        article_link=revisions.article_link(suggestion)
+        if reads or not fixed
+        else suggestion.article.url,
     )
     title = single_line(report.article_title, 120)
     subject = (
         f"Thank you: your correction to “{title}” was made"
-        if status == SuggestionStatus.FIXED
+        if fixed
         else f"About your report on “{title}”"
     )
     return write_outbox(

@@ -10,7 +10,7 @@ from feedback import revisions, workflow
 from feedback.extensions import db
 from feedback.mail import mailer
 from feedback.models import OutboxMessage, Suggestion, SuggestionStatus
-from tests.conftest import suggestion_body
+from tests.conftest import ARTICLE_TEXT, suggestion_body
 
 
 def post_report(post_suggestion, notify: bool, **reporter) -> Suggestion:
@@ -77,3 +77,47 @@ def test_a_revision_carrying_the_fix_thanks_the_reader(site, post_suggestion, in
     mailer.deliver()
     assert len(inbox.messages) == 1
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+FIXED_TEXT = ARTICLE_TEXT.replace("faster then the", "faster than the")
+
+
+def fix_by_the_sites_text(client, site, report: Suggestion) -> None:
+    """The site's CMS pushes the corrected text: the report turns fixed in it."""
+    secret = site.rotate_secret()
+    db.session.commit()
+    body = {"url": report.article.url, "title": "Harbour ferry returns", "text": FIXED_TEXT}
+    answer = client.put(
+        "/api/v1/articles", json=body, headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert answer.status_code in (200, 201), answer.get_json()
+    mailer.deliver()
+
+
+def test_the_fixed_mail_says_what_the_article_now_reads_and_links_there(
+    client, site, post_suggestion, inbox
+):
+    report = post_report(post_suggestion, notify=True)
+    fix_by_the_sites_text(client, site, report)
+    db.session.refresh(report)
+    assert report.status == SuggestionStatus.FIXED
+    [mail] = inbox.to("rita@example.net")
+    text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert (
+        "It now reads:\n"
+        "  “…reached the island eleven minutes later, a minute faster [than] the timetable "
+        "promises.”\n"
+    ) in text
+    link = "https://news.example.com/2026/ferry-returns#:~:text=a%20minute%20faster-,than,-the%20timetable%20promises."
+    assert f"See the correction in the article: {link}" in text
+    html = mail.get_body(("html",)).get_content()
+    assert 'font-weight:bold">than</ins> the timetable promises.' in html
+    assert f'href="{link}"' in html
+
+
+def test_a_fix_made_by_hand_links_the_article_not_the_old_words(site, post_suggestion, inbox):
+    fix_report(post_suggestion, notify=True)
+    [mail] = inbox.messages
+    text = mail.get_body(("plain",)).get_content()
+    assert "now reads" not in text
+    assert "Read the corrected article: https://news.example.com/2026/ferry-returns\r\n" in text

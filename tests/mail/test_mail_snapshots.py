@@ -18,7 +18,7 @@ from feedback.models import NotifySetting, OutboxKind, OutboxMessage, Suggestion
 from tests.conftest import suggestion_body
 from tests.mail.conftest import add_member
 from tests.mail.test_mail_digest import NOW, reports_of_the_morning, send_digests
-from tests.mail.test_mail_reader import change_status, post_report
+from tests.mail.test_mail_reader import change_status, fix_by_the_sites_text, post_report
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("FEEDBACK_UPDATE_SNAPSHOTS") == "1"
@@ -75,3 +75,10 @@ def test_reader_notices(site, post_suggestion, status):
     change_status(report, status)
     [row] = rows(OutboxKind.READER)
     check(f"reader_{status.value}", row)
+
+
+def test_reader_notice_of_a_fix_the_sites_text_carries(client, site, post_suggestion):
+    report = post_report(post_suggestion, notify=True)
+    fix_by_the_sites_text(client, site, report)
+    [row] = rows(OutboxKind.READER)
+    check("reader_fixed_in_revision", row)
