@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import render_template
 
+from feedback import revisions
 from feedback.anchoring import QUOTE_CONTEXT_CHARS
 from feedback.links import link_for
 from feedback.mail.headers import LINE_BREAKS, single_line
@@ -40,6 +41,7 @@ class ReportView:
     comment: str | None
     article_title: str
     article_url: str
+    article_link: str  # the article at the report's words ("open in the article")
     report_url: str
     duplicates: int = 0
     # Whether the context was cut short (else the quote stands near the text's start/end).
@@ -70,6 +72,7 @@ class ReportView:
             comment=comment,
             article_title=single_line(article.title or article.url, 300),
             article_url=article.url,
+            article_link=revisions.article_link(suggestion),
             report_url=link_for("editor.report", suggestion_id=suggestion.id),
             duplicates=duplicates,
             # The snippet sends this much context each side of a quote, the server keeps it.

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, render_template, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from feedback import revisions
 from feedback.extensions import db
 from feedback.models import Site, Suggestion, SuggestionStatus
 
@@ -32,6 +33,7 @@ class Correction:
 
     entry_id: str
     article_url: str
+    article_link: str  # the article at the corrected words ("open in the article")
     article_title: str
     before: str  # article text just before the corrected words
     old: str
@@ -79,6 +81,7 @@ def published_corrections(site: Site, limit: int) -> list[Correction]:
                 # Stable, and not the report's own id (see the module docstring).
                 entry_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{site.id}/{report.id}')}",
                 article_url=report.article.url,
+                article_link=revisions.article_link(report),
                 article_title=report.article.title or report.article.url,
                 before=(report.prefix or "")[-SHOWN_CONTEXT:],
                 old=report.exact,

@@ -72,6 +72,12 @@ def test_page_lists_each_fix_once_with_old_and_new_wording(client, publish, fixe
     assert html.count("<del>then</del><ins>than</ins>") == 1
     assert "Harbour ferry returns" in html
     assert 'href="https://news.example.com/2026/ferry-returns"' in html
+    # Open in the article: at the new words of the revision that carries the fix.
+    link = (
+        "https://news.example.com/2026/ferry-returns"
+        "#:~:text=a%20minute%20faster-,than,-the%20timetable%20promises."
+    )
+    assert f'<a href="{link}">Open in the article</a>' in html
     assert "twelve" not in html  # still open: not a correction
     fixed_at = fixed_reports[0].fixed_at
     assert f"Corrected {fixed_at.day} {fixed_at:%B %Y}" in html
@@ -105,7 +111,10 @@ def test_feed_is_valid_atom(client, publish, fixed_reports):
     fixed_at = fixed_reports[0].fixed_at
     assert datetime.fromisoformat(updated) == fixed_at.replace(microsecond=0)
     assert feed.find(f"{ATOM}updated").text == updated
-    assert entry.find(f"{ATOM}link").get("href") == "https://news.example.com/2026/ferry-returns"
+    assert entry.find(f"{ATOM}link").get("href") == (
+        "https://news.example.com/2026/ferry-returns"
+        "#:~:text=a%20minute%20faster-,than,-the%20timetable%20promises."
+    )
     content = entry.find(f"{ATOM}content")
     assert content.get("type") == "text"
     assert "“then” now reads “than”" in content.text
