@@ -179,25 +179,8 @@ def current_wording(suggestion: Suggestion) -> str | None:
 
 
 def article_link(suggestion: Suggestion) -> str:
-    """The live article's URL with a text fragment at the report's words as they stand
-    now: for a fixed report, the new words. The bare URL when they are gone or there is
-    no quote; the one link for the queue, the report page, mail and the corrections log."""
-    url = suggestion.article.url
-    if not suggestion.has_quote:
-        return url
-    if suggestion.anchor_revision_id is None:
-        # Still in the text the reader saw: the report's own context, no text to load.
-        return anchoring.text_fragment_url(
-            url, suggestion.exact, suggestion.prefix or "", suggestion.suffix or ""
-        )
-    revision, start, end = current_anchor(suggestion)
-    if start is None or end is None:
-        return url
-    text = revision.text
-    context = anchoring.CONTEXT_CHARS
-    return anchoring.text_fragment_url(
-        url, text[start:end], text[max(0, start - context) : start], text[end : end + context]
-    )
+    """The live article at the report's words as they stand now (Suggestion.article_link)."""
+    return suggestion.article_link()
 
 
 def mark_fixed_by_revision(suggestion: Suggestion, revision: ArticleRevision) -> None:

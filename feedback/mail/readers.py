@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from feedback import revisions
 from feedback.extensions import db
 from feedback.mail.headers import UnsafeHeader, checked_address, single_line, site_sender
 from feedback.mail.outbox import Mail, write_outbox
@@ -79,9 +78,7 @@ def queue_reader_notice(suggestion: Suggestion, old_status, *_rest) -> OutboxMes
         now_reads=reads,
         # The spot: the new words once the site's text carries them, the reported words
         # of a rejected report; a fix no text shows yet gets the article itself.
-        article_link=revisions.article_link(suggestion)
-        if reads or not fixed
-        else suggestion.article.url,
+        article_link=suggestion.article_link() if reads or not fixed else suggestion.article.url,
     )
     title = single_line(report.article_title, 120)
     subject = (

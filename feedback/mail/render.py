@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from flask import render_template
 
-from feedback import revisions
 from feedback.anchoring import QUOTE_CONTEXT_CHARS
 from feedback.links import link_for
 from feedback.mail.headers import LINE_BREAKS, single_line
@@ -72,7 +71,7 @@ class ReportView:
             comment=comment,
             article_title=single_line(article.title or article.url, 300),
             article_url=article.url,
-            article_link=revisions.article_link(suggestion),
+            article_link=suggestion.article_link(),
             report_url=link_for("editor.report", suggestion_id=suggestion.id),
             duplicates=duplicates,
             # The snippet sends this much context each side of a quote, the server keeps it.

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from feedback.anchoring import QUOTE_CONTEXT_CHARS, text_fragment_url
 from feedback.extensions import db
 from feedback.models.types import UTCDateTime, string_enum, utcnow
 from feedback.origins import origin_allowed
@@ -337,6 +338,25 @@ class Suggestion(db.Model):
     @property
     def has_quote(self) -> bool:
         return self.exact is not None
+
+    def article_link(self) -> str:
+        """The live article's URL with a text fragment at the report's words as they
+        stand now: for a fixed report, the new words. The bare URL when they are gone or
+        there is no quote; the one link for the queue, the report page, mail and the
+        corrections log (here, below them all, so that mail may use it too)."""
+        url = self.article.url
+        if not self.has_quote:
+            return url
+        if self.anchor_revision_id is None:
+            # Still in the text the reader saw: the report's own context, no text to load.
+            return text_fragment_url(url, self.exact, self.prefix or "", self.suffix or "")
+        if self.anchor_start is None or self.anchor_end is None:
+            return url
+        text, start, end = self.anchor_revision.text, self.anchor_start, self.anchor_end
+        context = QUOTE_CONTEXT_CHARS
+        return text_fragment_url(
+            url, text[start:end], text[max(0, start - context) : start], text[end : end + context]
+        )
 
     @property
     def is_open(self) -> bool:
