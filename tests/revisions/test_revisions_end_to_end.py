@@ -84,5 +84,8 @@ def test_revision_push_fixes_report_and_publishes_it(
     assert RFC3339.match(feed.find(f"{ATOM}updated").text)
     (entry,) = feed.findall(f"{ATOM}entry")
     assert "“then” now reads “than”" in entry.find(f"{ATOM}content").text
-    assert entry.find(f"{ATOM}link").get("href") == ARTICLE_URL
+    # Open in the article: at the new words.
+    assert entry.find(f"{ATOM}link").get("href") == (
+        f"{ARTICLE_URL}#:~:text=a%20minute%20faster-,than,-the%20timetable%20promises."
+    )
     assert b"ann@example.net" not in feed_body
