@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from flask import Flask, current_app, request
@@ -20,9 +21,11 @@ __version__ = "0.1.0"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
-# Versioned snippet URLs (…/feedback.js?v=…) never change, so browsers may keep them a year.
+# Versioned snippet URLs (…/feedback.js?v=…) never change, so browsers may keep them a year;
+# so may the snippet's dialog chunks, whose names hold a hash of their content.
 VERSIONED_MAX_AGE = 365 * 24 * 3600
 UNVERSIONED_MAX_AGE = 3600
+_CONTENT_HASHED = re.compile(r"js/feedback-dialog\.[0-9a-f]{10}\.js")
 
 
 def _shipped_dir(name: str) -> str:
@@ -35,7 +38,9 @@ def _shipped_dir(name: str) -> str:
 class FeedbackFlask(Flask):
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         # Static files always carry an ETag; the cache lifetime depends on the URL.
-        return VERSIONED_MAX_AGE if request.args.get("v") else UNVERSIONED_MAX_AGE
+        if request.args.get("v") or (filename and _CONTENT_HASHED.fullmatch(filename)):
+            return VERSIONED_MAX_AGE
+        return UNVERSIONED_MAX_AGE
 
 
 def _tune_sqlite(app: Flask) -> None:

@@ -1,6 +1,6 @@
 """Text normalisation and quote selectors, shared by the server and the snippet.
 
-The normalisation rule (``static/js/feedback.js`` copies it exactly; both are
+The normalisation rule (``static/js/src/shared/text.js`` copies it exactly; both are
 checked against ``tests/vectors/normalisation.json``):
 
 1. Unicode NFC.

@@ -23,8 +23,22 @@ install_chromium() {
     as_root apt-get update -qq && as_root apt-get install -y -qq chromium >/dev/null
 }
 
+# Node runs the snippet's tests; npm installs the pinned esbuild (package-lock.json) that
+# builds it.
 install_node() {
-    command -v node >/dev/null && return 0
-    echo "== installing Node.js (apt-get)"
-    as_root apt-get update -qq && as_root apt-get install -y -qq nodejs >/dev/null
+    command -v node >/dev/null && command -v npm >/dev/null && return 0
+    echo "== installing Node.js and npm (apt-get)"
+    as_root apt-get update -qq && as_root apt-get install -y -qq nodejs npm >/dev/null
+}
+
+# Rebuilds the snippet (static/js/src into static/js) and fails when the committed
+# output differs from what its source builds to.
+check_snippet_build() {
+    npm ci --no-audit --no-fund --loglevel=error
+    npm run --silent build
+    if [ -n "$(git status --porcelain -- static/js ':!static/js/src')" ]; then
+        git status --short -- static/js
+        echo "the built snippet differs from its source: run 'npm run build' and commit" >&2
+        return 1
+    fi
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need (virtual environment, packages, Chromium) and runs them all:
-# the snippet's Node tests, ruff, and pytest (SQLite; PostgreSQL when
-# FEEDBACK_TEST_DATABASE_URL is set). Extra arguments go to pytest.
+# Installs what the tests need (virtual environment, packages, Chromium, Node and esbuild)
+# and runs them all: the snippet's build check and Node tests, ruff, and pytest (SQLite;
+# PostgreSQL when FEEDBACK_TEST_DATABASE_URL is set). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -9,6 +9,8 @@ install_python_packages test
 install_chromium
 install_node
 
+echo "== snippet build (npm ci, npm run build: the committed output must not change)"
+check_snippet_build
 echo "== snippet unit tests (node --test)"
 node --test tests/js/
 echo "== ruff"

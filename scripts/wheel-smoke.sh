@@ -40,6 +40,12 @@ port="$(free_port)"
 pids+=($!)
 wait_for "http://127.0.0.1:$port/static/js/feedback.js"
 check "http://127.0.0.1:$port/static/js/feedback.js" "ReaderFeedback"
+# The dialog chunk the loader names (content-hashed), and the same under its stable name.
+loader=$(curl -fsS "http://127.0.0.1:$port/static/js/feedback.js")
+chunk=$(grep -o 'feedback-dialog\.[0-9a-f]\+\.js' <<<"$loader" | sed -n 1p)
+[ -n "$chunk" ] || { echo "FAIL: the loader names no dialog chunk" >&2; exit 1; }
+check "http://127.0.0.1:$port/static/js/$chunk" "readerFeedbackHost"
+check "http://127.0.0.1:$port/static/js/feedback-dialog.js" "readerFeedbackHost"
 check "http://127.0.0.1:$port/api/v1/openapi.json" '"/api/v1/suggestions"'
 
 demo_port="$(free_port)"

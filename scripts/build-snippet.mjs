@@ -1,0 +1,49 @@
+// Builds the reader snippet from static/js/src into static/js (docs/snippet.md):
+//   feedback.js                  the loader the site's tag loads
+//   feedback-dialog.HASH.js      the dialog chunk, named by a hash of its content
+//   feedback-dialog.js           the same chunk under a stable name, for loaders that
+//                                were built with a chunk the service no longer has
+// The output is committed, so that the wheel needs no Node; `scripts/test.sh` rebuilds it
+// and fails when it differs. Run: npm run build
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = `${root}static/js/`;
+const src = `${out}src/`;
+const version = readFileSync(`${root}feedback/__init__.py`, 'utf8').match(/__version__ = "(.+?)"/)[1];
+
+const common = {
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: 'es2020',
+  charset: 'utf8',
+  legalComments: 'none',
+  write: false,
+};
+
+async function bundle(entry, define = {}) {
+  const result = await esbuild.build({ ...common, entryPoints: [`${src}${entry}`], define });
+  return result.outputFiles[0].text;
+}
+
+const dialog = `/* Reader corrections snippet, dialog ${version}: docs/snippet.md */\n${await bundle('dialog/index.js')}`;
+const hash = createHash('sha256').update(dialog).digest('hex').slice(0, 10);
+const chunk = `feedback-dialog.${hash}.js`;
+const fallback = 'feedback-dialog.js';
+const loader = await bundle('loader/index.js', {
+  __VERSION__: JSON.stringify(version),
+  __DIALOG_FILE__: JSON.stringify(chunk),
+  __DIALOG_FALLBACK__: JSON.stringify(fallback),
+});
+
+for (const name of readdirSync(out)) {
+  if (/^feedback-dialog\.[0-9a-f]+\.js$/.test(name) && name != chunk) unlinkSync(out + name);
+}
+writeFileSync(out + chunk, dialog);
+writeFileSync(out + fallback, dialog);
+writeFileSync(`${out}feedback.js`, `/* Reader corrections snippet ${version}: docs/snippet.md */\n${loader}`);
+console.log(`static/js/feedback.js, ${chunk} (also as ${fallback})`);
