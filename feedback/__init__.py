@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from flask import Flask, current_app, request
@@ -12,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback import extensions
-from feedback.config import ConfigurationError, load_settings
+from feedback.config import ConfigurationError, load_settings, served_by_gunicorn
 from feedback.extensions import csrf, db, limiter, login_manager, migrate
 from feedback.security import init_security
 
@@ -26,6 +27,9 @@ MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 VERSIONED_MAX_AGE = 365 * 24 * 3600
 UNVERSIONED_MAX_AGE = 3600
 _CONTENT_HASHED = re.compile(r"js/feedback-dialog\.[0-9a-f]{10}\.js")
+# gunicorn's exit status for "the app failed to load": its arbiter stops instead of
+# starting worker after worker.
+APP_LOAD_ERROR = 4
 
 
 def _shipped_dir(name: str) -> str:
@@ -99,7 +103,14 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=_shipped_dir("static"),
         template_folder=_shipped_dir("templates"),
     )
-    load_settings(app, config)
+    try:
+        load_settings(app, config)
+    except ConfigurationError as error:
+        if not served_by_gunicorn():
+            raise
+        # One line, as the `feedback` command says it, rather than a traceback per worker.
+        print(f"feedback: {error}", file=sys.stderr, flush=True)
+        sys.exit(APP_LOAD_ERROR)
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config["PROXY_COUNT"]:
         count = int(app.config["PROXY_COUNT"])

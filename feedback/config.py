@@ -6,6 +6,8 @@ that parse as JSON (numbers, booleans, lists) are taken as such.
 
 from __future__ import annotations
 
+import os
+
 ENV_PREFIX = "FEEDBACK"
 LEASE_PER_SMTP_TIMEOUT = 10
 
@@ -21,7 +23,9 @@ DEFAULTS: dict[str, object] = {
     # Set by `feedback demo` and the tests: allows running without a secret key.
     "DEMO": False,
     "TESTING": False,
-    # Public base URL used in links inside mail; empty means "from the request".
+    # The service's public address, the only source of links in mail (password links
+    # among them). Required when gunicorn serves the app; the command line and the tests
+    # fall back to http://localhost.
     "BASE_URL": "",
     # Requests whose body is larger are refused with 413 before parsing. The
     # largest article (500,000 characters) is at most 2 MB as UTF-8.
@@ -108,6 +112,12 @@ DEFAULTS: dict[str, object] = {
 }
 
 
+def served_by_gunicorn() -> bool:
+    """Whether gunicorn is loading the app (its arbiter sets SERVER_SOFTWARE before it
+    loads the app, in its own process or a worker's)."""
+    return os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/")
+
+
 def load_settings(app, overrides: dict | None) -> None:
     """Fill ``app.config``: defaults, then FEEDBACK_* variables, then ``overrides``."""
     app.config.from_mapping(DEFAULTS)
@@ -123,6 +133,13 @@ def load_settings(app, overrides: dict | None) -> None:
                 "the service (only `feedback demo` and the tests run without one)"
             )
         config["SECRET_KEY"] = "insecure-demo-key"  # noqa: S105 - demo and tests only
+    if not config["BASE_URL"] and served_by_gunicorn() and not config["TESTING"]:
+        # Never the request's Host header: anyone can write one, and a password link
+        # built from it would carry its token to their host.
+        raise ConfigurationError(
+            "FEEDBACK_BASE_URL is not set; the service writes links into mail and needs its "
+            "public address (https://corrections.example.com)"
+        )
     if config["DEMO"] or config["TESTING"]:
         # The demo and tests run on plain http://127.0.0.1.
         config["SESSION_COOKIE_SECURE"] = False

@@ -1,21 +1,23 @@
 """Absolute links to the service's own pages, for mail and exports.
 
-The path comes from the app's URL map (the table ``url_for`` reads), so a link follows
-its route; the scheme and host come from FEEDBACK_BASE_URL, else from the current
-request. A worker has no request, which is why ``url_for`` itself cannot be used there.
+The path comes from the app's URL map (the table ``url_for`` reads); the scheme and host
+come from FEEDBACK_BASE_URL only, never from a request: a request's ``Host`` is whatever
+its sender wrote, and a password link built from it would send its token to them. The
+web service refuses to start without the setting (``config.require_base_url``); the
+command line and the tests fall back to http://localhost.
 """
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
+from flask import current_app
+
+FALLBACK_BASE_URL = "http://localhost"
 
 
 def absolute_url(path: str) -> str:
-    """``path`` on the service: BASE_URL, else the current request's host."""
-    base = current_app.config["BASE_URL"]
-    if not base and has_request_context():
-        base = request.host_url
-    return (base or "http://localhost").rstrip("/") + path
+    """``path`` on the service, at FEEDBACK_BASE_URL."""
+    base = current_app.config["BASE_URL"] or FALLBACK_BASE_URL
+    return base.rstrip("/") + path
 
 
 def link_for(endpoint: str, **values) -> str:

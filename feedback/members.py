@@ -25,6 +25,7 @@ from feedback.mail.instant import forget_held_notices
 from feedback.mail.outbox import Mail, write_outbox
 from feedback.mail.render import render_mail
 from feedback.models import Membership, NotifySetting, OutboxKind, Role, Site, User
+from feedback.models.accounts import password_matches
 
 MIN_PASSWORD_LENGTH = 10
 EMAIL_MAX = 254
@@ -56,6 +57,15 @@ def check_password(password: str) -> None:
         raise Invalid.field(
             "password", f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
         )
+
+
+def user_for_sign_in(email: str, password: str) -> User | None:
+    """The active user with this address and password; None for anything else, after the
+    same work either way (an unknown address checks a decoy hash)."""
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
+    if not password_matches(user, password) or not user.is_active:
+        return None
+    return user
 
 
 def set_password(user: User, password: str) -> None:

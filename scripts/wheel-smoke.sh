@@ -35,6 +35,7 @@ echo "ok: extraction rules ship in the wheel"
 export FEEDBACK_INSTANCE_PATH="$work/instance" FEEDBACK_SECRET_KEY="wheel-smoke-secret"
 "$work/venv/bin/feedback" db upgrade
 port="$(free_port)"
+export FEEDBACK_BASE_URL="http://127.0.0.1:$port"
 "$work/venv/bin/gunicorn" --bind "127.0.0.1:$port" --workers 2 "feedback:create_app()" \
     >"$work/gunicorn.log" 2>&1 &
 pids+=($!)

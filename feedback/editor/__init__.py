@@ -10,6 +10,10 @@ from feedback.errors import error_response
 from feedback.extensions import login_manager
 
 SIGN_IN_MESSAGE = "Sign in to see the reports."
+# Every editor page and download is someone's signed-in view (or carries their CSRF
+# token): no shared cache may keep it, and the browser keeps no copy once closed.
+EDITOR_PATH = "/editor"
+NOT_STORED = "private, no-store"
 
 
 def wants_json() -> bool:
@@ -28,6 +32,14 @@ def _sign_in_first():
     return redirect(login_url("auth.sign_in", next_url=request.url))
 
 
+def _never_stored(response):
+    """One rule for every answer under /editor (the editor blueprints, the mail settings
+    and the exports alike), so a new page cannot forget it."""
+    if request.path == EDITOR_PATH or request.path.startswith(EDITOR_PATH + "/"):
+        response.headers["Cache-Control"] = NOT_STORED
+    return response
+
+
 def init_editor(app: Flask) -> None:
     from feedback.editor import auth, filters, sites, views
 
@@ -35,3 +47,4 @@ def init_editor(app: Flask) -> None:
     app.register_blueprint(views.blp)
     app.register_blueprint(sites.blp)
     filters.register(app)
+    app.after_request(_never_stored)

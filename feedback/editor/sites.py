@@ -107,9 +107,7 @@ def _render(
             status,
         )
     )
-    if new_secret is not None:
-        # The secret is shown once: no cache anywhere may keep the page.
-        response.headers["Cache-Control"] = "no-store"
+    # The secret is shown once: no cache may keep the page (editor.__init__._never_stored).
     return response
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +18,32 @@ from feedback.models.types import UTCDateTime, string_enum, utcnow
 from feedback.permissions import Action, Role, permits
 
 _password_hasher = PasswordHasher()
+# (hasher, a hash of no one's password made by it): checked when there is no real hash to
+# check, so that costs what a wrong password costs (see password_matches).
+_decoy: tuple[PasswordHasher, str] | None = None
+
+
+def _decoy_hash() -> str:
+    global _decoy
+    if _decoy is None or _decoy[0] is not _password_hasher:
+        _decoy = (_password_hasher, _password_hasher.hash(secrets.token_urlsafe(32)))
+    return _decoy[1]
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether ``password`` is ``user``'s. For no user, or one without a password yet, a
+    decoy hash is checked all the same: the time taken must not tell who has an account."""
+    if user is None or not user.password_hash:
+        _verify(_decoy_hash(), password)
+        return False
+    return _verify(user.password_hash, password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _password_hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 class User(UserMixin, db.Model):
@@ -50,10 +77,7 @@ class User(UserMixin, db.Model):
         return self.name or self.email
 
     def check_password(self, password: str) -> bool:
-        try:
-            return _password_hasher.verify(self.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+        return password_matches(self, password)
 
 
 class Membership(db.Model):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import statistics
+import time
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from feedback.extensions import db
-from feedback.models import OutboxKind, OutboxMessage, User
-from tests.editor.conftest import PASSWORD, EditorClient, add_user
+from feedback.models import OutboxKind, OutboxMessage, Suggestion, User, accounts
+from tests.editor.conftest import PASSWORD, EditorClient, add_user, csrf_from
 
 
 @pytest.fixture
@@ -206,3 +209,111 @@ def test_the_keyboard_script_is_told_when_the_session_has_ended(app, site, repor
     page = client.get("/editor/?kind=typo")
     assert page.status_code == 302
     assert page.headers["Location"] == "/editor/sign-in?next=%2Feditor%2F%3Fkind%3Dtypo"
+
+
+# --- answers no cache may keep -----------------------------------------------------------
+
+
+def test_signed_in_pages_and_exports_are_never_stored(app, site, users, report):
+    report()
+    client = EditorClient(app.test_client())
+    assert client.get("/editor/sign-in").headers["Cache-Control"] == "private, no-store"
+    client.sign_in(users["owner"].email)
+    made = db.session.scalar(select(Suggestion))
+    for path in (
+        "/editor/",
+        f"/editor/suggestions/{made.id}",
+        "/editor/notifications",
+        f"/editor/sites/{site.id}/settings",
+        f"/editor/sites/{site.id}/stats",
+        f"/editor/sites/{site.id}/export.csv",
+        f"/editor/sites/{site.id}/export.jsonld",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "private, no-store", path
+    # A page readers see stays cacheable.
+    assert "no-store" not in (client.get("/").headers.get("Cache-Control") or "")
+
+
+# --- mail links come from the configured address only ------------------------------------
+
+
+def _ask_for_a_password_link_from(app, host: str, email: str) -> None:
+    """The forgot-password form, filled in on a request whose Host is ``host``."""
+    client = app.test_client()
+    base_url = f"http://{host}"
+    token = csrf_from(client.get("/editor/forgot-password", base_url=base_url).text)
+    answer = client.post(
+        "/editor/forgot-password",
+        data={"email": email, "csrf_token": token},
+        base_url=base_url,
+        headers={"X-Forwarded-Host": host},
+    )
+    assert answer.status_code == 200
+
+
+def test_a_password_link_ignores_the_host_the_request_names(ann, app):
+    _ask_for_a_password_link_from(app, "evil.example", ann.email)
+    row = db.session.scalar(select(OutboxMessage).filter_by(user_id=ann.id))
+    assert "evil.example" not in row.text_body + row.html_body
+    assert "http://localhost/editor/password/" in row.text_body
+
+
+@pytest.mark.parametrize("app_config", [{"BASE_URL": "https://corrections.example.com/"}])
+def test_a_password_link_uses_the_public_address(ann, app):
+    _ask_for_a_password_link_from(app, "evil.example", ann.email)
+    row = db.session.scalar(select(OutboxMessage).filter_by(user_id=ann.id))
+    assert "https://corrections.example.com/editor/password/" in row.text_body
+    assert "evil.example" not in row.text_body + row.html_body
+
+
+# --- sign-in takes as long for an unknown address ----------------------------------------
+
+
+def test_an_unknown_address_checks_a_password_hash_too(ann, app, monkeypatch):
+    checked = []
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, password_hash, password):
+            checked.append(password_hash)
+            return super().verify(password_hash, password)
+
+    monkeypatch.setattr(accounts, "_password_hasher", CountingHasher(time_cost=1, memory_cost=1024))
+    client = EditorClient(app.test_client())
+    client.post("/editor/sign-in", {"email": "nobody@example.com", "password": "guess"})
+    assert len(checked) == 1
+    assert checked[0].startswith("$argon2id$")
+    # An invited editor who never chose a password: a hash is checked all the same.
+    invited = add_user("invited@example.com")
+    invited.password_hash = ""
+    db.session.commit()
+    client.post("/editor/sign-in", {"email": "invited@example.com", "password": "guess"})
+    assert len(checked) == 2
+
+
+def _seconds_to_refuse(client: EditorClient, email: str) -> float:
+    started = time.perf_counter()
+    response = client.post("/editor/sign-in", {"email": email, "password": "wrong guess"})
+    assert response.status_code == 401
+    return time.perf_counter() - started
+
+
+def test_an_unknown_address_answers_as_slowly_as_a_wrong_password(app, monkeypatch):
+    # Production-like hashing work, so the hash (not the request) dominates the time.
+    monkeypatch.setattr(
+        accounts, "_password_hasher", PasswordHasher(time_cost=2, memory_cost=32768)
+    )
+    app.config["SIGNIN_LIMIT_PER_CLIENT"] = "1000 per minute"
+    app.config["SIGNIN_LIMIT_PER_ACCOUNT"] = "1000 per minute"
+    known = add_user("known@example.com")
+    client = EditorClient(app.test_client())
+    times: dict[str, list[float]] = {known.email: [], "stranger@example.com": []}
+    for attempt in range(8):  # taken in turns, so a busy machine slows both alike
+        for email, taken in times.items():
+            seconds = _seconds_to_refuse(client, email)
+            if attempt:  # the first of each warms up
+                taken.append(seconds)
+    known_time, unknown_time = (statistics.median(taken) for taken in times.values())
+    # Unfixed, an unknown address answered about 20 times faster.
+    assert 0.5 < unknown_time / known_time < 2, (unknown_time, known_time)

@@ -204,7 +204,7 @@ def test_rotate_secret_shows_it_once(owner, site):
     db.session.commit()
     response = owner.post(url(site, "/secret"), {"confirm": "1"})
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     page = text(response)
     found = re.search(r'<code id="new-secret" class="secret">(fbs_[^<]+)</code>', page)
     assert found
