@@ -45,9 +45,11 @@ CSV_COLUMNS = [
     "fixed_revision",
     "fixed_at",
 ]
-# A spreadsheet runs a cell starting with one of these as a formula; readers write
-# these cells, so each such value is prefixed with a quote (OWASP "CSV injection").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula, even after spaces
+# or tabs; readers write these cells, so each such value is prefixed with a quote
+# (OWASP "CSV injection"). A leading tab or carriage return is defused the same way.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_CONTROL_STARTS = ("\t", "\r")
 
 
 def site_reports(site: Site) -> Iterator[Suggestion]:
@@ -136,7 +138,9 @@ def _csv_cell(value) -> str:
     if isinstance(value, datetime):
         return _rfc3339(value)
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    if text.startswith(_CONTROL_STARTS) or text.lstrip().startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def csv_row(report: Suggestion) -> list[str]:

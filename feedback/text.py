@@ -25,3 +25,14 @@ def has_unstorable_text(value: object) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return False
+
+
+# Characters XML 1.0 forbids anywhere in a document (its production "Char" allows tab,
+# line feed, carriage return and the rest of Unicode but surrogates, U+FFFE and U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids: one report with a U+0001 in its
+    title would otherwise make a whole feed unreadable for every subscriber."""
+    return _NOT_XML.sub("", text)

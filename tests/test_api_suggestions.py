@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from feedback.extensions import db
 from feedback.models import Article, ArticleRevision, Suggestion, SuggestionStatus
 from tests.conftest import ARTICLE_TEXT, SITE_ORIGIN, suggestion_body
+from tests.servers import serve_in_thread
 
 
 def count_suggestions() -> int:
@@ -355,6 +357,52 @@ class TestCors:
         response = post_suggestion(suggestion_body(), origin="https://other.example.net")
         assert response.status_code == 403
         assert "Access-Control-Allow-Origin" not in response.headers
+
+    def test_a_report_is_readable_cross_site_only_by_its_own_site(
+        self, app, site, other_site, post_suggestion
+    ):
+        body = suggestion_body()
+        assert post_suggestion(body).status_code == 201
+        path = f"/api/v1/suggestions/{body['id']}"
+        status, allowed = cross_site_get(app, path, SITE_ORIGIN)
+        assert (status, allowed) == (200, SITE_ORIGIN)
+        assert cross_site_get(app, path, "https://blog.example.org")[1] == (
+            "https://blog.example.org"
+        )
+        # A page of another site the service serves may not read this site's reports.
+        assert cross_site_get(app, path, "https://other.example.net") == (200, None)
+
+
+def cross_site_get(app, path: str, origin: str) -> tuple[int, str | None]:
+    """GET ``path`` from a real server with ``origin``, as a page's script would (each
+    request in its own context, unlike the test client's); (status, allowed origin)."""
+    db.session.remove()  # let go of SQLite's lock for the server's thread
+    with serve_in_thread(app) as base:
+        host, port = base.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            connection.request("GET", path, headers={"Origin": origin})
+            response = connection.getresponse()
+            response.read()
+            return response.status, response.getheader("Access-Control-Allow-Origin")
+        finally:
+            connection.close()
+
+
+class TestCorsBeforeFiling:
+    @pytest.fixture
+    def app_config(self):
+        return {"HUEY_IMMEDIATE": False}
+
+    def test_a_waiting_report_is_readable_cross_site_only_by_its_own_site(
+        self, app, site, other_site, post_suggestion
+    ):
+        body = suggestion_body()
+        assert post_suggestion(body).status_code == 201
+        assert db.session.get(Suggestion, uuid.UUID(body["id"])) is None  # not filed yet
+        path = f"/api/v1/suggestions/{body['id']}"
+        assert cross_site_get(app, path, SITE_ORIGIN) == (200, SITE_ORIGIN)
+        assert cross_site_get(app, path, "https://other.example.net") == (200, None)
 
 
 class TestRateLimits:

@@ -13,7 +13,7 @@ from feedback import suggestions
 from feedback.api import remember_site
 from feedback.errors import NotFound
 from feedback.extensions import client_ip_hash, db, limiter
-from feedback.models import IncomingReport, Suggestion, SuggestionStatus
+from feedback.models import IncomingReport, Site, Suggestion, SuggestionStatus
 from feedback.schemas import RECEIVED, ErrorOut, SuggestionIn, SuggestionOut
 
 blp = Blueprint(
@@ -153,10 +153,13 @@ class SuggestionItem(MethodView):
         """A report, as its sender may see it: `received` until the worker files it."""
         suggestion = db.session.get(Suggestion, suggestion_id)
         if suggestion is not None:
+            # Only the report's own site's pages may read it cross-site (CORS).
+            remember_site(suggestion.site)
             return represent(suggestion)
         incoming = db.session.get(IncomingReport, suggestion_id)
         if incoming is None or incoming.body is None:
             raise NotFound("No such suggestion.")
+        remember_site(db.session.get(Site, incoming.site_id))
         data = SuggestionIn().load(json.loads(incoming.body))
         acceptance = suggestions.Acceptance(
             incoming.id, False, incoming.received_at, suggestions.prepare_report(data), False

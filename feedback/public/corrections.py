@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from feedback import revisions
 from feedback.extensions import db
 from feedback.models import Site, Suggestion, SuggestionStatus
+from feedback.text import xml_safe
 
 blp = Blueprint("corrections", __name__, url_prefix="/sites/<public_key>")
 
@@ -108,11 +109,14 @@ def _published_site(public_key: str) -> Site:
 def corrections_page(public_key: str):
     """The corrections log as a page."""
     site = _published_site(public_key)
-    return render_template(
-        "public/corrections.html",
-        site=site,
-        corrections=published_corrections(site, PAGE_ENTRIES),
-        feed_url=url_for(".corrections_feed", public_key=public_key, _external=True),
+    # What readers and editors wrote may hold control characters, which no page shows.
+    return xml_safe(
+        render_template(
+            "public/corrections.html",
+            site=site,
+            corrections=published_corrections(site, PAGE_ENTRIES),
+            feed_url=url_for(".corrections_feed", public_key=public_key, _external=True),
+        )
     )
 
 
@@ -131,4 +135,5 @@ def corrections_feed(public_key: str):
         feed_url=url_for(".corrections_feed", public_key=public_key, _external=True),
         page_url=url_for(".corrections_page", public_key=public_key, _external=True),
     )
-    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
+    # The template adds none of the characters XML forbids; stored text may hold them.
+    return xml_safe(body), 200, {"Content-Type": "application/atom+xml; charset=utf-8"}

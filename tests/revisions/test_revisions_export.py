@@ -194,3 +194,44 @@ def test_export_of_another_site_is_404(reports, client, signed_in, site):
     assert client.get(f"/editor/sites/{site.id}/export.csv").status_code == 404
     assert client.get(f"/editor/sites/{site.id}/export.jsonld").status_code == 404
     assert client.get("/editor/sites/999999/export.jsonld").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        '  =HYPERLINK("http://evil.example")',
+        "\t=1+1",
+        " \t +SUM(A1:A9)",
+        "   -2+3",
+        "  @SUM(1)",
+        "\u00a0=1",
+        "\r=1",
+        "\tplain words after a tab",
+    ],
+)
+def test_csv_defuses_formulas_behind_spaces_and_tabs(site, post_suggestion, run_cli, written):
+    body = suggestion_body(exact="eleven", replacement="twelve")
+    assert post_suggestion(body).status_code == 201
+    report = db.session.get(Suggestion, uuid.UUID(body["id"]))
+    # Stored as is (a reader's comment, an editor's change, an older import): the export
+    # must not trust the way in.
+    report.comment = written
+    report.replacement = written
+    db.session.commit()
+    result = run_cli("export", site.public_key, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    (row,) = csv.DictReader(io.StringIO(result.output, newline=""))
+    assert row["comment"] == "'" + written
+    assert row["replacement"] == "'" + written
+
+
+def test_csv_leaves_ordinary_text_alone(site, post_suggestion, run_cli):
+    body = suggestion_body(exact="eleven", replacement="twelve")
+    assert post_suggestion(body).status_code == 201
+    report = db.session.get(Suggestion, uuid.UUID(body["id"]))
+    report.comment = "  Twelve, not eleven = a typo."
+    db.session.commit()
+    result = run_cli("export", site.public_key, "--format", "csv")
+    (row,) = csv.DictReader(io.StringIO(result.output, newline=""))
+    assert row["comment"] == "  Twelve, not eleven = a typo."
+    assert row["replacement"] == "twelve"
