@@ -9,14 +9,22 @@ reached loses nothing: each task has a periodic sweep that finds what was not qu
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import current_app
 
+from feedback.models import utcnow
 
-def _submit(task: str, *args) -> bool:
-    """Queue ``task``; False (and logged) when the queue cannot be reached."""
+
+def _submit(task: str, *args, at: datetime | None = None) -> bool:
+    """Queue ``task`` (to run at ``at``, if given); False (and logged) when the queue
+    cannot be reached."""
     try:
-        getattr(current_app.extensions["feedback_tasks"], task)(*args)
+        function = getattr(current_app.extensions["feedback_tasks"], task)
+        if at is None:
+            function(*args)
+        else:
+            function.schedule(args=args, delay=max(0.0, (at - utcnow()).total_seconds()))
     except Exception:  # the task's periodic sweep does what was not queued
         current_app.logger.exception("could not queue %s %s; its sweep will run it", task, args)
         return False
@@ -28,6 +36,12 @@ def send_mail_soon(ids: list[int] | None = None) -> None:
     if ids is not None and not ids:
         return
     _submit("send_outbox", *([] if ids is None else [ids]))
+
+
+def send_mail_after(moment: datetime) -> None:
+    """Send the rows due by ``moment`` (mail held for an undo window) just after it; the
+    outbox sweep sends them anyway should this be lost."""
+    _submit("send_outbox", at=moment)
 
 
 def file_report_soon(report_id: uuid.UUID) -> bool:

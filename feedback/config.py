@@ -79,6 +79,9 @@ DEFAULTS: dict[str, object] = {
     # Password-link mails one client, or one address, may ask for.
     "PASSWORD_MAIL_LIMIT": "5 per hour",
     "PASSWORD_LINK_MAX_AGE_MINUTES": 60,
+    # How long an editor may take back a decision (the undo toast); the readers' mail
+    # about it waits this long in the outbox.
+    "UNDO_SECONDS": 10,
     # Rows per page of the editors' queue.
     "QUEUE_PAGE_SIZE": 50,
     # Reading articles' pages from the sites themselves to confirm fixes (feedback.fetching);

@@ -28,6 +28,7 @@ from feedback.extensions import db
 from feedback.models import (
     ArticleRevision,
     AuditEvent,
+    Decision,
     EditorNote,
     Suggestion,
     SuggestionKind,
@@ -35,6 +36,7 @@ from feedback.models import (
     User,
 )
 from feedback.models.core import ALLOWED_TRANSITIONS, OPEN_STATUSES
+from feedback.models.types import utcnow
 from feedback.permissions import Action
 
 blp = Blueprint("editor", __name__, url_prefix="/editor")
@@ -72,12 +74,44 @@ def _refused(error: OperationError):
     return redirect(safe_next(request.form.get("next"), url_for(".queue")), code=303)
 
 
-def _done(message: str, default_next: str, **json_fields):
-    """Answer a successful action: JSON for the keyboard script, else back to the page."""
+def _done(message: str, default_next: str, decision: Decision | None = None, **json_fields):
+    """Answer a successful action: JSON for the keyboard script, else back to the page.
+    A decision's message is its undo toast (see ``_undo_offer``), not a flash."""
     if wants_json():
-        return jsonify({"message": message, **json_fields})
-    flash(message)
+        undo = _undo_offer(decision) if decision else None
+        return jsonify({"message": message, "undo": undo, **json_fields})
+    if decision is None:
+        flash(message)
     return redirect(safe_next(request.form.get("next"), default_next), code=303)
+
+
+def _undo_offer(decision: Decision) -> dict:
+    """What the undo toast needs: its words, where Undo posts, how long it may."""
+    left = (decision.undo_until - utcnow()).total_seconds()
+    return {
+        "message": decision.summary,
+        "url": url_for(".undo", decision_id=decision.id),
+        "seconds": max(0.0, round(left, 1)),
+    }
+
+
+@blp.context_processor
+def _pending_undo():
+    """The signed-in editor's newest decision that can still be undone: every editor
+    page shows its toast, so Undo survives the move to the next report."""
+    if not current_user.is_authenticated:
+        return {"undo_offer": None}
+    decision = db.session.scalar(
+        select(Decision)
+        .where(
+            Decision.user_id == current_user.id,
+            Decision.undone_at.is_(None),
+            Decision.undo_until > utcnow(),
+        )
+        .order_by(Decision.created_at.desc(), Decision.id.desc())
+        .limit(1)
+    )
+    return {"undo_offer": _undo_offer(decision) if decision else None}
 
 
 # --- the queue ------------------------------------------------------------------------
@@ -147,31 +181,56 @@ def bulk():
     """Accept, reject, mark as spam or assign every selected report at once."""
     action = request.form.get("action", "")
     reports = _selected_reports(request.form.getlist("ids"))
+    decision = workflow.start_decision(current_user)
     if action in BULK_STATUS:
         status = BULK_STATUS[action]
         moved = skipped = 0
         for report in reports:
             if workflow.group_head(report).can_move_to(status):
-                workflow.change_status(report, status, current_user)
+                workflow.change_status(report, status, current_user, decision)
                 moved += 1
             else:
                 skipped += 1
-        db.session.commit()
-        background.send_mail_soon()
         message = f"{moved} {'report' if moved == 1 else 'reports'} now {status.value}."
         if skipped:
             message += f" {skipped} left as they were: that move is not allowed from their status."
     elif action == "assign":
         assignee = _assignee_from_form()
         for report in reports:
-            workflow.assign(report, assignee, current_user)
-        db.session.commit()
+            workflow.assign(report, assignee, current_user, decision)
         who = assignee.display_name if assignee else "nobody"
         noun = "report" if len(reports) == 1 else "reports"
         message = f"{len(reports)} {noun} assigned to {who}."
     else:
         raise Invalid.field("action", "Choose accept, reject, spam or assign.")
-    return _done(message, url_for(".queue"))
+    decision.summary = message
+    _commit_decision(decision)
+    return _done(message, url_for(".queue"), decision)
+
+
+def _commit_decision(decision: Decision) -> None:
+    """Commit, then have the readers' mail it held sent once it can no longer be undone."""
+    db.session.commit()
+    background.send_mail_soon()
+    background.send_mail_after(decision.undo_until)
+
+
+@blp.post("/decisions/<int:decision_id>/undo")
+def undo(decision_id: int):
+    """Take back one of the signed-in editor's own decisions, within its window."""
+    decision = db.session.get(Decision, decision_id) if decision_id <= access.MAX_ID else None
+    # Another editor's decision does not exist for this one.
+    if decision is None or decision.user_id != current_user.id:
+        abort(404)
+    for site_id in workflow.decision_sites(decision):
+        access.require_member(site_id, Action.TRIAGE)
+    restored = workflow.undo_decision(decision, current_user)
+    db.session.commit()
+    heads = list(dict.fromkeys(workflow.group_head(report) for report in restored))
+    message = f"Undone: {decision.summary}" if decision.summary else "Undone."
+    reports = [{"id": str(head.id), "status": head.status.value} for head in heads]
+    default_next = _report_url(heads[0]) if len(heads) == 1 else url_for(".queue")
+    return _done(message, default_next, reports=reports, next_url=default_next)
 
 
 def _assignee_from_form() -> User | None:
@@ -277,15 +336,15 @@ def change_status(suggestion_id: str):
         status = SuggestionStatus(request.form.get("status", ""))
     except ValueError:
         raise Invalid.field("status", "Unknown status.") from None
-    moved = workflow.change_status(suggestion, status, current_user)
-    db.session.commit()
-    background.send_mail_soon()
-    message = (
+    decision = workflow.start_decision(current_user, request.form.get("message"))
+    moved = workflow.change_status(suggestion, status, current_user, decision)
+    decision.summary = (
         f"The report is now {status.value}."
         if moved == 1
         else f"The {moved} reports of the group are now {status.value}."
     )
-    return _done(message, _report_url(suggestion), status=status.value)
+    _commit_decision(decision)
+    return _done(decision.summary, _report_url(suggestion), decision, status=status.value)
 
 
 @blp.post("/suggestions/<suggestion_id>/assign")

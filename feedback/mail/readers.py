@@ -9,9 +9,16 @@ from flask import current_app
 
 from feedback.extensions import db
 from feedback.mail.headers import UnsafeHeader, checked_address, single_line, site_sender
-from feedback.mail.outbox import Mail, write_outbox
+from feedback.mail.outbox import Mail, fresh_key, write_outbox
 from feedback.mail.render import ReportView, render_mail
-from feedback.models import OutboxKind, OutboxMessage, Site, Suggestion, SuggestionStatus
+from feedback.models import (
+    Decision,
+    OutboxKind,
+    OutboxMessage,
+    Site,
+    Suggestion,
+    SuggestionStatus,
+)
 
 # Characters of the corrected article shown either side of the new words.
 NOW_READS_CONTEXT = 60
@@ -50,17 +57,29 @@ def now_reads(suggestion: Suggestion) -> NowReads | None:
     return NowReads(before, text[start:end], after, low > 0, high < len(text))
 
 
-def queue_reader_notice(suggestion: Suggestion, old_status, *_rest) -> OutboxMessage | None:
+def readers_hear_of(site: Site, status: SuggestionStatus) -> bool:
+    """Whether readers who asked to hear back are told when a report moves to
+    ``status``: a fix always, a rejection where the site wants it."""
+    if status == SuggestionStatus.REJECTED:
+        return site.options.notify_readers_on_reject
+    return status == SuggestionStatus.FIXED
+
+
+def queue_reader_notice(
+    suggestion: Suggestion, old_status, *_rest, decision: Decision | None = None
+) -> OutboxMessage | None:
     """Status-change listener: tell a consenting reader their report was fixed (or,
-    if the site wants, rejected). Does not commit."""
+    if the site wants, rejected). An editor's decision holds the mail until it can no
+    longer be undone, and brings the editors' message. Does not commit."""
     status = suggestion.status
     if status == old_status or not suggestion.reporter_notify or not suggestion.reporter_email:
         return None
     site = db.session.get(Site, suggestion.site_id)
-    if status == SuggestionStatus.REJECTED:
-        if not site.options.notify_readers_on_reject:
-            return None
-    elif status != SuggestionStatus.FIXED:
+    if not readers_hear_of(site, status):
+        return None
+    # Told once per outcome; a mail cancelled by an undo leaves room for the next one.
+    key = fresh_key(f"reader:{suggestion.id}:{status.value}")
+    if key is None:
         return None
     try:
         to = checked_address(suggestion.reporter_email, suggestion.reporter_name or "")
@@ -76,6 +95,7 @@ def queue_reader_notice(suggestion: Suggestion, old_status, *_rest) -> OutboxMes
         report=report,
         name=single_line(suggestion.reporter_name or "", 100),
         now_reads=reads,
+        message=decision.message if decision else None,
         # The spot: the new words once the site's text carries them, the reported words
         # of a rejected report; a fix no text shows yet gets the article itself.
         article_link=suggestion.article_link() if reads or not fixed else suggestion.article.url,
@@ -88,7 +108,7 @@ def queue_reader_notice(suggestion: Suggestion, old_status, *_rest) -> OutboxMes
     )
     return write_outbox(
         Mail(
-            key=f"reader:{suggestion.id}:{status.value}",
+            key=key,
             kind=OutboxKind.READER,
             to=to,
             subject=f"[{site.name}] {subject}",
@@ -97,5 +117,7 @@ def queue_reader_notice(suggestion: Suggestion, old_status, *_rest) -> OutboxMes
             site_id=site.id,
             # The reader wrote to the paper, not to a service they never heard of.
             headers={"From": site_sender(site.name)},
+            not_before=decision.undo_until if decision else None,
+            decision_id=decision.id if decision else None,
         )
     )

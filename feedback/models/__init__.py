@@ -1,7 +1,7 @@
 """The data model. Each module holds one area; importing this package registers all."""
 
 from feedback.models.accounts import Membership, Role, User, zone_of
-from feedback.models.audit import AuditAction, AuditEvent, EditorNote
+from feedback.models.audit import AuditAction, AuditEvent, Decision, EditorNote
 from feedback.models.core import (
     Article,
     ArticleRevision,
@@ -23,6 +23,7 @@ __all__ = [
     "ArticleRevision",
     "AuditAction",
     "AuditEvent",
+    "Decision",
     "EditorNote",
     "FetchBudget",
     "FetchOutcome",

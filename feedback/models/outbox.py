@@ -25,6 +25,7 @@ class OutboxStatus(enum.StrEnum):
     SENDING = "sending"  # claimed by a worker until claimed_until
     SENT = "sent"
     FAILED = "failed"  # gave up after OUTBOX_MAX_ATTEMPTS; an owner may retry it
+    CANCELLED = "cancelled"  # held for an editor's decision that was undone; never sent
 
 
 class OutboxMessage(db.Model):
@@ -60,11 +61,16 @@ class OutboxMessage(db.Model):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Not sent before this; a reader's mail about a decision waits out its undo window.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A worker that dies mid-send leaves the row "sending"; after this the sweep takes it back.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The editor's decision that caused the mail: undoing it cancels the mail.
+    decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("decision.id", ondelete="SET NULL"), index=True
+    )
 
 
 class HeldNotice(db.Model):

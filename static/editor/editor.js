@@ -22,6 +22,78 @@
     announcer.classList.toggle('error', Boolean(isError));
   }
 
+  // --- undo: the last decision can be taken back while its toast shows ---------------
+  const toast = document.getElementById('undo-toast');
+  const toastForm = toast?.querySelector('form');
+  let toastTimer = null;
+
+  function hideToast() {
+    if (!toast) return;
+    toast.hidden = true;
+    clearTimeout(toastTimer);
+  }
+
+  // The toast goes a moment before the server's window closes, so an Undo pressed at
+  // the last instant still arrives in time.
+  function showToast(offer) {
+    if (!toast || !offer || offer.seconds <= 0.5) return;
+    toast.querySelector('.toast-message').textContent = offer.message;
+    toastForm.action = offer.url;
+    toast.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(hideToast, (offer.seconds - 0.5) * 1000);
+  }
+
+  async function post(url, fields) {
+    const response = await fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'X-CSRFToken': csrf, Accept: 'application/json' },
+      body: new URLSearchParams(fields),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (_) { /* not JSON: keep the generic message */ }
+    return { ok: response.ok && Boolean(data.message), data, status: response.status };
+  }
+
+  async function undoLast() {
+    if (!toast || toast.hidden) return;
+    const url = toastForm.action;
+    hideToast();
+    const { ok, data, status } = await post(url, {});
+    if (!ok) {
+      announce(data.error?.message || `Could not undo (${status}).`, true);
+      return;
+    }
+    if (!table) {
+      // On a report page: back to the report the decision was about.
+      window.location.assign(data.next_url || window.location.href);
+      return;
+    }
+    const restored = data.reports || [];
+    const onPage = restored.map((report) => rows.findIndex((row) => row.dataset.id === report.id));
+    if (onPage.includes(-1)) {
+      // A bulk action reloaded the page and its reports left the list: show them again.
+      window.location.reload();
+      return;
+    }
+    restored.forEach((report, i) => markRow(rows[onPage[i]], report.status, false));
+    if (onPage.length) focusRow(onPage[0]);
+    announce(data.message, false);
+  }
+
+  toastForm?.addEventListener('submit', (event) => {
+    event.preventDefault();
+    undoLast();
+  });
+  if (toast && !toast.hidden) {
+    showToast({
+      message: toast.querySelector('.toast-message').textContent,
+      url: toastForm.action,
+      seconds: Number(toast.dataset.seconds),
+    });
+  }
+
   // Shortcuts stay out of the way of anything that takes typing; a ticked checkbox
   // keeps the focus but takes no text, so the keys go on working after a click on one.
   const NOT_TYPED = ['checkbox', 'radio', 'button', 'submit', 'reset', 'file', 'image'];
@@ -52,19 +124,23 @@
   }
 
   async function postStatus(url, status) {
-    const response = await fetch(url, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'X-CSRFToken': csrf, Accept: 'application/json' },
-      body: new URLSearchParams({ status }),
-    });
-    let data = {};
-    try { data = await response.json(); } catch (_) { /* not JSON: keep the generic message */ }
+    const { ok, data, status: code } = await post(url, { status });
     const message = data.message || data.error?.message;
     return {
-      ok: response.ok && Boolean(data.message),
-      message: message || `Could not change the status (${response.status}).`,
+      ok,
+      undo: data.undo,
+      message: message || `Could not change the status (${code}).`,
     };
+  }
+
+  function markRow(row, status, done) {
+    const badge = row.querySelector('.status .badge');
+    if (badge) {
+      badge.textContent = status;
+      badge.className = `badge status-${status}`;
+    }
+    row.className = row.className.replace(/\bstatus-\S+/, `status-${status}`);
+    row.classList.toggle('done', done);
   }
 
   async function triageRow(status) {
@@ -80,15 +156,14 @@
     focusRow(current + 1);
     const result = await postStatus(row.dataset.statusUrl, status);
     delete row.dataset.busy;
-    announce(result.message, !result.ok);
-    if (!result.ok) return;
-    const badge = row.querySelector('.status .badge');
-    if (badge) {
-      badge.textContent = status;
-      badge.className = `badge status-${status}`;
+    if (!result.ok) {
+      announce(result.message, true);
+      return;
     }
-    row.className = row.className.replace(/\bstatus-\S+/, `status-${status}`);
-    row.classList.add('done');
+    // The toast says what was done, with its Undo.
+    announce('', false);
+    showToast(result.undo);
+    markRow(row, status, true);
   }
 
   async function triageReport(status) {
@@ -120,6 +195,8 @@
       if (rows[current]) window.location.assign(rows[current].dataset.url);
     } else if (KEY_STATUS[key]) {
       if (table) triageRow(KEY_STATUS[key]); else triageReport(KEY_STATUS[key]);
+    } else if (key === 'z' && toast && !toast.hidden) {
+      undoLast();
     } else if (table && key === 'x') {
       toggleSelected();
     } else if (!table && key === 'u') {

@@ -22,9 +22,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from feedback import workflow
 from feedback.extensions import db
 from feedback.models import (
+    AuditAction,
     AuditEvent,
+    Decision,
     EditorNote,
     Membership,
     Role,
@@ -60,6 +63,8 @@ class World:
         self.other_site = other_site
         self.users = users
         self._post = post_suggestion
+        # The user making the request (None: anonymous), for rows about their own things.
+        self.actor: User | None = None
 
     def new_report(self, site: Site | None = None, **changes) -> Suggestion:
         origin = "https://news.example.com"
@@ -90,6 +95,17 @@ class World:
         found = self.new_report()
         assert found.duplicate_of_id == head.id
         return found
+
+    @cached_property
+    def decision(self) -> Decision:
+        """The requesting user's decision (the editor's, for an anonymous visitor) to
+        accept ``report``, still within its undo window. A viewer's or an outsider's
+        stands for one made before their role or membership changed."""
+        user = self.actor or self.users["editor"]
+        decision = workflow.start_decision(user)
+        workflow.change_status(self.report, SuggestionStatus.ACCEPTED, user, decision)
+        db.session.commit()
+        return decision
 
     @cached_property
     def foreign_report(self) -> Suggestion:
@@ -224,6 +240,14 @@ def notes_count(suggestion: Suggestion) -> int:
 def _accepted(w: World, _actor: User) -> None:
     assert fresh(w.report).status == SuggestionStatus.ACCEPTED
     assert audit_count(w.report) >= 1
+
+
+def _undone(w: World, actor: User) -> None:
+    assert fresh(w.report).status == SuggestionStatus.NEW
+    undo = db.session.scalar(
+        sa.select(AuditEvent).filter_by(suggestion_id=w.report.id, action=AuditAction.UNDO)
+    )
+    assert undo.user_id == actor.id
 
 
 def _assigned_to_actor(w: World, actor: User) -> None:
@@ -454,6 +478,16 @@ CASES: list[Case] = [
         _accepted,
         json=True,
     ),
+    Case(
+        "undo",
+        "POST",
+        lambda w: f"/editor/decisions/{w.decision.id}/undo",
+        None,
+        TRIAGE,
+        "editor.undo",
+        _undone,
+        json=True,
+    ),
     # --- site settings (owners) -----------------------------------------------------
     Case(
         "rename",
@@ -632,6 +666,7 @@ def send(client, case: Case, url: str, data: dict, **kwargs):
 def test_access(app, world, editor_client, case, role):
     actor = world.users.get(role)
     client = editor_client(actor)
+    world.actor = actor
     # The objects are made (and the user signed in) before the snapshot.
     url, data = prepare(app, case, world)
     before = db_state()
@@ -666,6 +701,7 @@ def test_triage_answers_json(app, world, editor_client, case, role):
     """The keyboard script's requests (token in a header, JSON answer) obey the same rules."""
     actor = world.users[role]
     client = editor_client(actor)
+    world.actor = actor
     url, data = prepare(app, case, world)
     before = db_state()
 
