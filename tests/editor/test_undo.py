@@ -165,9 +165,7 @@ def test_no_undo_after_someone_else_changed_the_report(users, editor_client, rep
     assert fresh(made).status == SuggestionStatus.REJECTED
 
 
-def test_every_editor_page_offers_the_newest_undo_and_the_form_works(
-    users, editor_client, report
-):
+def test_every_editor_page_offers_the_newest_undo_and_the_form_works(users, editor_client, report):
     made = report()
     client = editor_client(users["editor"])
     response = client.post(f"/editor/suggestions/{made.id}/status", {"status": "accepted"})
@@ -177,9 +175,10 @@ def test_every_editor_page_offers_the_newest_undo_and_the_form_works(
     assert f'action="/editor/decisions/{decision.id}/undo"' in page
     assert "The report is now accepted." in page
     # Another editor sees no toast of it.
-    assert f"/editor/decisions/{decision.id}/undo" not in editor_client(users["owner"]).get(
-        "/editor/"
-    ).text
+    assert (
+        f"/editor/decisions/{decision.id}/undo"
+        not in editor_client(users["owner"]).get("/editor/").text
+    )
 
     # Without the script, the toast is a form: it undoes and opens the report again.
     response = client.post(f"/editor/decisions/{decision.id}/undo")
