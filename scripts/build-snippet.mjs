@@ -25,8 +25,25 @@ const common = {
   write: false,
 };
 
+// JSON data files (the shared extraction rules) without their "about..." explanations.
+const withoutAbout = (value) =>
+  Array.isArray(value)
+    ? value.map(withoutAbout)
+    : value && typeof value == 'object'
+      ? Object.fromEntries(Object.entries(value).filter(([key]) => !key.startsWith('about')).map(([k, v]) => [k, withoutAbout(v)]))
+      : value;
+const jsonData = {
+  name: 'json-data',
+  setup(build) {
+    build.onLoad({ filter: /\.json$/ }, (args) => ({
+      contents: JSON.stringify(withoutAbout(JSON.parse(readFileSync(args.path, 'utf8')))),
+      loader: 'json',
+    }));
+  },
+};
+
 async function bundle(entry, define = {}) {
-  const result = await esbuild.build({ ...common, entryPoints: [`${src}${entry}`], define });
+  const result = await esbuild.build({ ...common, entryPoints: [`${src}${entry}`], define, plugins: [jsonData] });
   return result.outputFiles[0].text;
 }
 

@@ -303,10 +303,9 @@ def test_several_articles_each_send_their_own_text_and_url(page, live_server):
     page.keyboard.press("Control+Enter")
     dialog(page).get_by_role("button", name="Send").click()
     [row] = stored(page, live_server)
-    # Ignored, hidden, script, style, noscript and template content is left out.
-    assert row["article_text"] == (
-        "Second story\nThe bridge cost too much.\nNote on the second story"
-    )
+    # Ignored, hidden, script, style, noscript and template content is left out, and so
+    # are buttons (page chrome, by the shared rules).
+    assert row["article_text"] == "Second story\nThe bridge cost too much."
     assert row["article_url"] == live_server.url + "/news/second"
     assert row["exact"] == "cost too"
 
@@ -437,3 +436,62 @@ def test_reader_feedback_open_opens_the_dialog(page, live_server):
     select_by_script(page, "article p", "menu")
     page.evaluate("ReaderFeedback.open()")
     expect(dialog(page).locator("mark")).to_have_text("menu")
+
+
+STORY = "The council met on Tuesday and voted to reopen the harbour ferry next spring. " * 3
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # On the page's own origin: the canonical link.
+        ('<link rel="canonical" href="/news/ferry?from=home">', "/news/ferry?from=home"),
+        # Elsewhere (a syndicated copy's canonical): the page's own address, no fragment.
+        ('<link rel="canonical" href="https://partner.example/ferry">', "/t/url-away"),
+        ("", "/t/url-away"),
+    ],
+)
+def test_the_article_url_is_the_canonical_only_on_the_pages_own_origin(
+    page, live_server, head, expected
+):
+    bodies = posted_bodies(page)
+    url = serve_page(
+        page, live_server, "/t/url-away", f"<article><p>{STORY}</p></article>", head=head
+    )
+    page.goto(url + "#comments")
+    page.wait_for_function("window.ReaderFeedback")
+    box = open_with_selection(page, "article", "Tuesday")
+    box.get_by_role("button", name="Send").click()
+    expect(box.get_by_role("status")).to_have_text("Thank you!")
+    assert bodies[0]["article"]["url"] == live_server.url + expected
+
+
+def test_data_feedback_url_is_sent_whatever_the_canonical(page, live_server):
+    bodies = posted_bodies(page)
+    body = f'<article data-feedback-url="/news/own"><p>{STORY}</p></article>'
+    head = '<link rel="canonical" href="https://partner.example/ferry">'
+    serve_page(page, live_server, "/t/url-own", body, head=head)
+    box = open_with_selection(page, "article", "Tuesday")
+    box.get_by_role("button", name="Send").click()
+    expect(box.get_by_role("status")).to_have_text("Thank you!")
+    assert bodies[0]["article"]["url"] == live_server.url + "/news/own"
+
+
+def test_a_selection_outside_the_marked_articles_is_said_so(page, live_server):
+    bodies = posted_bodies(page)
+    body = (
+        "<p id=promo>Subscribe today for the whole winter.</p>"
+        f"<div data-feedback-article><p>{STORY}</p></div>"
+    )
+    serve_page(page, live_server, "/t/unplaced", body)
+    box = open_with_selection(page, "#promo", "whole winter")
+    expect(box.get_by_role("status")).to_have_text(
+        "The selected words are not in the article. You can still send a note about it."
+    )
+    expect(box.locator("mark")).to_have_count(0)
+    expect(box.get_by_label("Suggested correction")).to_be_hidden()
+    box.get_by_label("Comment").fill("The promo is out of date.")
+    box.get_by_role("button", name="Send").click()
+    expect(box.get_by_role("status")).to_have_text("Thank you!")
+    assert "quote" not in bodies[0]
+    assert bodies[0]["article"]["text"] == STORY.strip()

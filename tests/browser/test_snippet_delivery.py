@@ -3,6 +3,7 @@ the server refuses is said in words."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -173,3 +174,34 @@ def test_an_unknown_site_is_told_in_words(page, live_server):
     expect(box.get_by_role("status")).to_have_text("Not sent: No site has this key.")
     assert kept_reports(page) == []
     assert live_server.suggestions() == []
+
+
+def test_reports_kept_by_the_previous_snippet_are_sent_by_this_one(page, live_server):
+    """Readers' browsers keep what the one-file snippet (0.1.0) stored; upgrading the
+    service must not lose it. The entry below is in that snippet's format exactly."""
+    bodies = posted_bodies(page)
+    url = serve_page(page, live_server, "/t/legacy", "<article><p>Old words.</p></article>")
+    body = {
+        "id": "0b7f8f7e-3f4a-4d5e-9a1b-2c3d4e5f6a7b",
+        "site": live_server.site_key,
+        "kind": "typo",
+        "quote": {"exact": "Old", "prefix": "", "suffix": " words.", "start": 0, "end": 3},
+        "replacement": "New",
+        "website": "",
+        "article": {
+            "url": url,
+            "title": "Test article",
+            "text": "Old words.",
+            "sha256": hashlib.sha256(b"Old words.").hexdigest(),
+        },
+    }
+    now = page.evaluate("Date.now()")
+    legacy = [{"u": live_server.url + API_PATH, "b": body, "n": 2, "t": now + 3_600_000, "c": now}]
+    page.evaluate(f"(q) => localStorage['{STORE}'] = JSON.stringify(q)", legacy)
+    page.goto(url)  # the next page view, with the new snippet
+    [row] = stored(page, live_server)
+    wait_for(page, lambda: queue_is_empty(page), what="an empty queue")
+    assert row["id"] == body["id"]
+    assert (row["exact"], row["replacement"], row["start"]) == ("Old", "New", 0)
+    assert [sent["id"] for sent in bodies] == [body["id"]]
+    assert bodies[0] == body  # sent as stored, field for field

@@ -9,7 +9,8 @@ import { describe, test } from 'node:test';
 import vm from 'node:vm';
 import { createQueue, settle } from '../../static/js/src/loader/queue.js';
 import { pickLang, STRINGS } from '../../static/js/src/dialog/strings/index.js';
-import { capture, norm, quoteOf, walk } from '../../static/js/src/shared/text.js';
+import { capture, walk } from '../../static/js/src/shared/extract.js';
+import { norm, quoteOf } from '../../static/js/src/shared/text.js';
 import { HOST_KEY, INTERFACE } from '../../static/js/src/shared/interface.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -25,7 +26,7 @@ const plain = (value) => JSON.parse(JSON.stringify(value));
 /** Run the built loader in a fresh fake window; returns the window and what it saw happen. */
 function loadSnippet({ fetch, storage = {}, secure = true, src = 'https://svc.example/static/js/feedback.js?v=1' } = {}) {
   const seen = { listeners: [], timers: [], documentReads: new Set(), scripts: [] };
-  const head = { append: (script) => seen.scripts.push(script) };
+  const head = { appendChild: (script) => seen.scripts.push(script) };
   const document = new Proxy(
     {
       currentScript: { src, dataset: { site: 'key' } },
@@ -67,23 +68,12 @@ class FakeNode {
     this.nodeType = nodeType;
     this.nodeName = nodeName;
     this.childNodes = [];
-    this.parent = null;
+    this.parentNode = null;
     this.attributes = {};
   }
 
-  contains(other) {
-    for (let node = other; node; node = node.parent) if (node === this) return true;
-    return false;
-  }
-
-  // Enough of Element.matches for a list of tag names, [attr] and [attr=value].
-  matches(selectors) {
-    if (this.nodeType !== 1) throw new TypeError('not an element');
-    return selectors.split(',').some((selector) => {
-      const attr = selector.match(/^\[([\w-]+)(?:=(\w+))?\]$/);
-      if (!attr) return selector.toUpperCase() === this.nodeName;
-      return attr[1] in this.attributes && (attr[2] === undefined || this.attributes[attr[1]] === attr[2]);
-    });
+  getAttribute(name) {
+    return name in this.attributes ? this.attributes[name] : null;
   }
 }
 
@@ -94,7 +84,7 @@ function h(tag, attributes = {}, ...children) {
   element.attributes = attributes;
   for (const child of children) {
     const node = typeof child === 'string' ? text(child) : child;
-    node.parent = element;
+    node.parentNode = element;
     element.childNodes.push(node);
   }
   return element;
@@ -221,7 +211,7 @@ describe('quote selectors', () => {
     assert.deepEqual(select(root, node, 3, node, 11).quote, {
       exact: 'two', prefix: 'one ', suffix: ' three', start: 4, end: 7,
     });
-    assert.equal(select(root, node, 3, node, 6).quote, '');
+    assert.equal(select(root, node, 3, node, 6).quote, null);
   });
 
   test('a selection reaching outside the article is clipped to it', () => {
@@ -372,6 +362,73 @@ describe('retry queue', () => {
     assert.equal(calls, 1);
   });
 
+  test('a report still in flight is not sent again, by this tab or another', async () => {
+    const pending = [];
+    const fetch = () =>
+      new Promise((resolve) => pending.push(() => resolve({ status: 201, headers: { get: () => null }, json: async () => ({}) })));
+    const storage = {};
+    const tab = queueOf({ fetch, storage });
+    const submitted = tab.submit('https://svc.example/api/v1/suggestions', { id: 'slow' });
+    await tab.flush(true); // the retry each page view makes, as it came in the old snippet
+    await queueOf({ fetch, storage }).flush(true); // another tab's, sharing the storage
+    assert.equal(pending.length, 1, 'one request for the report');
+    pending[0]();
+    const outcome = await submitted;
+    assert.equal(outcome.st, 201);
+    assert.equal(storage['readerFeedback.queue'], undefined);
+  });
+
+  test('a tab closing mid-send hands its report to the next page view', async () => {
+    const storage = {};
+    const tab = queueOf({ fetch: () => new Promise(() => {}), storage });
+    tab.submit('https://svc.example/api/v1/suggestions', { id: 'closing' });
+    tab.release(); // pagehide
+    const sent = [];
+    const fetch = async (url, init) => {
+      sent.push(JSON.parse(init.body).id);
+      return { status: 201, headers: { get: () => null }, json: async () => ({}) };
+    };
+    await queueOf({ fetch, storage }).flush(true);
+    assert.deepEqual(sent, ['closing']);
+  });
+
+  test('an attempt never answered (its tab closed) is retried once its minute is over', async () => {
+    const sent = [];
+    const fetch = async (url, init) => {
+      sent.push(JSON.parse(init.body).id);
+      return { status: 201, headers: { get: () => null }, json: async () => ({}) };
+    };
+    const now = Date.now();
+    const storage = {
+      'readerFeedback.queue': JSON.stringify([item('lost', { c: now, f: now - 1 }), item('flying', { c: now, f: now + 30_000 })]),
+    };
+    await queueOf({ fetch, storage }).flush(true);
+    assert.deepEqual(sent, ['lost']);
+    assert.deepEqual(JSON.parse(storage['readerFeedback.queue']).map((x) => x.b.id), ['flying']);
+  });
+
+  test('bodies are JSON whatever the page did to JSON.stringify and Array.prototype', async () => {
+    const bodies = [];
+    const fetch = async (url, init) => {
+      bodies.push(init.body);
+      return { status: 201, headers: { get: () => null }, json: async () => ({}) };
+    };
+    const saved = JSON.stringify;
+    Array.prototype.toJSON = function () {
+      return 'an array, as an old library has it';
+    };
+    JSON.stringify = () => '{"broken":true}';
+    try {
+      await queueOf({ fetch, storage: {} }).submit('https://svc.example/', {
+        id: 'x', list: [1, 'a"b\\c\n\u0001', null, true], nested: { skip: undefined, keep: 'é🔥' },
+      });
+    } finally {
+      JSON.stringify = saved;
+      delete Array.prototype.toJSON;
+    }
+    assert.deepEqual(JSON.parse(bodies[0]), { id: 'x', list: [1, 'a"b\\c\n\u0001', null, true], nested: { keep: 'é🔥' } });
+  });
+
   test('storage that is switched off loses the queue, not the page', async () => {
     const storage = new Proxy({}, { get() { throw new Error('denied'); }, set() { throw new Error('denied'); } });
     await queueOf({ storage }).flush();
@@ -388,7 +445,7 @@ describe('loader', () => {
     assert.equal(fetched, false);
     assert.deepEqual(seen.timers, [], 'the retry waits for the load event');
     assert.deepEqual(seen.scripts, [], 'the dialog chunk waits for the reader');
-    assert.deepEqual(seen.listeners.sort(), ['click', 'document:selectionchange', 'keydown', 'load', 'online', 'pointerdown']);
+    assert.deepEqual(seen.listeners.sort(), ['click', 'document:selectionchange', 'keydown', 'load', 'online', 'pagehide', 'pointerdown']);
     const added = Object.keys(window).filter((name) => !name.startsWith('on_'));
     assert.deepEqual(added.sort(), [
       'ReaderFeedback', 'TextEncoder', 'URL', 'addEventListener', 'clearTimeout', 'crypto', 'document',

@@ -1,7 +1,8 @@
 // The dialog chunk: loaded by the loader on first use (shared/interface.js has the contract).
 import { HOST_KEY, INTERFACE } from '../shared/interface.js';
-import { capture, codePoints } from '../shared/text.js';
-import { articleUrl, inArticle, rootFor } from './article.js';
+import { HOST_ATTRIBUTE, pageTitle } from '../shared/extract.js';
+import { codePoints } from '../shared/text.js';
+import { articleUrl, place, placeable } from './article.js';
 import { pickLang, stringsFor } from './strings/index.js';
 import { CSS } from './style.js';
 
@@ -14,14 +15,16 @@ const MAX_QUOTE = 1000;
 let ui, L, current, saved;
 
 const selected = (s = d.getSelection(), r = s.rangeCount && !s.isCollapsed && s.getRangeAt(0)) =>
-  r && inArticle(r) ? r.cloneRange() : null;
+  r && placeable(r) ? r.cloneRange() : null;
 
 function build() {
   if (ui) return ui;
   const lang = pickLang(host.dataset.lang, d.documentElement.lang);
   L = stringsFor(lang);
   const el = d.createElement('div');
-  el.dataset.feedbackIgnore = '';
+  // Never read as article text, here or by the server's fetcher.
+  el.setAttribute(HOST_ATTRIBUTE, '');
+  el.setAttribute('data-feedback-ignore', '');
   const sr = el.attachShadow({ mode: 'open' });
   const kinds = L.K.map((label, i) => `<option value=${KINDS[i]}>${label}`).join('');
   sr.innerHTML = `<style>${CSS}</style><button id=f hidden>${L.t}</button><dialog aria-modal=true aria-labelledby=t aria-describedby=q lang=${lang}><h2 id=t>${L.t}</h2><form id=o>
@@ -62,11 +65,11 @@ function trap(e) {
 function open(range, element) {
   build();
   if (ui.dlg.open) return;
-  if (range && !inArticle(range)) range = null;
-  current = capture(rootFor(range, element), range);
+  current = place(range, element);
   const q = current.quote;
   ui.o.reset();
-  ui.m.textContent = '';
+  // A selection outside any article is said so, never quietly turned into a note.
+  ui.m.textContent = current.placed ? '' : L.unplaced;
   ui.f.hidden = ui.z.hidden = true;
   ui.o.hidden = false;
   ui.e.required = false;
@@ -79,7 +82,7 @@ function open(range, element) {
     ui.r.value = q.exact;
     if (q.end - q.start > MAX_QUOTE) ui.m.textContent = L.long;
   }
-  ui.s.disabled = !!ui.m.textContent;
+  ui.s.disabled = !!q && q.end - q.start > MAX_QUOTE;
   ui.dlg.showModal();
   (q ? ui.r : ui.c).focus();
 }
@@ -102,7 +105,7 @@ async function send(ev) {
     reporter: (value('n') || value('e')) && { name: value('n'), email: value('e'), notify: ui.y.checked },
     article: {
       url: articleUrl(root),
-      title: d.title.slice(0, 500),
+      title: pageTitle(d),
       text,
       sha256: hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))),
     },

@@ -32,7 +32,7 @@ if (!w.ReaderFeedback && w.isSecureContext) {
       script.async = true;
       script.onload = () => (dialog ? resolve(dialog) : reject());
       script.onerror = reject;
-      d.head.append(script);
+      d.head.appendChild(script);
     });
   // The hashed chunk this loader was built with; once the service has moved on and no
   // longer has it, the newest chunk under its stable name.
@@ -64,20 +64,23 @@ if (!w.ReaderFeedback && w.isSecureContext) {
 
   // Capturing on window, before any handler of the page can stop the event.
   const on = (type, fn, target = w) => target.addEventListener(type, fn, true);
+  // Plain properties rather than matches() or closest(), which some pages replace.
+  const typing = (el) => !!el && (/^(INPUT|TEXTAREA|SELECT)$/.test(el.nodeName) || el.isContentEditable);
   on('keydown', (e) => {
     if (e.key != 'Enter' || !(e.ctrlKey || e.metaKey) || isOpen()) return;
     const range = selected();
     const active = d.activeElement;
-    if (range || !active.matches('input,textarea,select,[contenteditable]')) {
+    if (range || !typing(active)) {
       e.preventDefault();
       open(range, active);
     }
   });
   on('click', (e) => {
-    const opener = e.target.closest && e.target.closest('[data-feedback-open]');
-    if (opener) {
-      e.preventDefault();
-      open(null, opener);
+    for (let el = e.target; el && el.getAttribute; el = el.parentNode) {
+      if (el.getAttribute('data-feedback-open') != null) {
+        e.preventDefault();
+        return open(null, el);
+      }
     }
   });
   on('pointerdown', (e) => (touch = e.pointerType == 'touch'));
@@ -95,6 +98,7 @@ if (!w.ReaderFeedback && w.isSecureContext) {
     d,
   );
   on('online', () => queue.flush(true));
+  on('pagehide', queue.release);
   // Each page view retries every kept report.
   const retry = () => setTimeout(queue.flush, 2e3, true);
   d.readyState == 'complete' ? retry() : on('load', retry);

@@ -1,11 +1,14 @@
 // The outbox: every report is kept in localStorage before it is sent, and retried until
 // the server answers (or a week has passed). The stored format, under STORE, is a list of
-// {u: API URL, b: request body, n: attempts, t: next attempt (ms), c: created (ms)}; it
-// must stay readable by every later snippet, since readers' browsers keep it across
-// upgrades.
+// {u: API URL, b: request body, n: attempts, t: next attempt (ms), c: created (ms)} and,
+// while an attempt is under way, f: until when it counts as in flight (ms). It must stay
+// readable by every later snippet: readers' browsers keep it across upgrades.
+import { toJson } from '../shared/json.js';
 
 export const STORE = 'readerFeedback.queue';
 const WEEK = 6048e5;
+// An attempt not answered by then is taken as lost (a closed tab, say).
+const IN_FLIGHT = 6e4;
 
 /** Whether a delivery outcome ({st: status, 0 for no answer}) is worth retrying. */
 export const retryable = (st) => !st || st == 429 || st >= 500;
@@ -15,7 +18,7 @@ export function settle(queue, item, { st, ra }, now) {
   const rest = queue.filter((x) => x.b.id != item.b.id);
   if (retryable(st) && now - item.c < WEEK) {
     const wait = Math.max(ra * 1e3 || 0, Math.min(36e5, 1e4 * 2 ** item.n));
-    rest.push({ ...item, n: item.n + 1, t: now + wait });
+    rest.push({ u: item.u, b: item.b, n: item.n + 1, t: now + wait, c: item.c });
   }
   return rest;
 }
@@ -27,7 +30,7 @@ export function createQueue(w) {
       .fetch(url, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
+        body: toJson(body),
         credentials: 'omit',
       })
       .then(
@@ -37,7 +40,8 @@ export function createQueue(w) {
 
   const load = () => {
     try {
-      return JSON.parse(w.localStorage[STORE] || '[]');
+      const queue = JSON.parse(w.localStorage[STORE] || '[]');
+      return Array.isArray(queue) ? queue : [];
     } catch (_) {
       return [];
     }
@@ -45,7 +49,7 @@ export function createQueue(w) {
   // Whether it could be stored (storage may be full or switched off).
   const save = (queue) => {
     try {
-      if (queue.length) w.localStorage[STORE] = JSON.stringify(queue);
+      if (queue.length) w.localStorage[STORE] = toJson(queue);
       else delete w.localStorage[STORE];
       return true;
     } catch (_) {
@@ -53,22 +57,43 @@ export function createQueue(w) {
     }
   };
 
+  // Reports this tab is sending now; other tabs see their `f`.
+  const sending = Object.create(null);
+  const inFlight = (item, now) => sending[item.b.id] || item.f > now;
+
+  /** One attempt at `item`, marked in flight meanwhile; answers the outcome. */
+  async function attempt(item) {
+    const id = item.b.id;
+    sending[id] = 1;
+    try {
+      const outcome = await deliver(item.u, item.b);
+      save(settle(load(), item, outcome, Date.now()));
+      return outcome;
+    } finally {
+      delete sending[id];
+    }
+  }
+
   let busy, timer;
-  /** Send what is due (everything when `all`), then wait for the next one due. */
+  /** Send what is due (everything when `all`) and not in flight, then wait for the next. */
   async function flush(all) {
     if (busy) return;
     busy = 1;
-    for (const item of load()) {
-      if (all || item.t <= Date.now()) {
-        const outcome = await deliver(item.u, item.b);
-        save(settle(load(), item, outcome, Date.now()));
+    try {
+      for (const item of load()) {
+        const now = Date.now();
+        if ((all || item.t <= now) && !inFlight(item, now)) {
+          save(load().map((x) => (x.b.id == item.b.id ? { ...x, f: now + IN_FLIGHT } : x)));
+          await attempt(item);
+        }
       }
+    } finally {
+      busy = 0;
     }
-    busy = 0;
     const queue = load();
     w.clearTimeout(timer);
     if (queue.length) {
-      const next = Math.min(...queue.map((x) => x.t));
+      const next = Math.min(...queue.map((x) => Math.max(x.t, x.f || 0)));
       timer = w.setTimeout(flush, Math.max(1e3, next - Date.now()));
     }
   }
@@ -78,12 +103,17 @@ export function createQueue(w) {
     // Kept first: a closed tab or a lost answer loses nothing.
     const now = Date.now();
     const item = { u: url, b: body, n: 0, t: now + 3e4, c: now };
-    const kept = save([...load(), item]);
-    const outcome = await deliver(url, body);
-    save(settle(load(), item, outcome, Date.now()));
+    const kept = save([...load(), { ...item, f: now + IN_FLIGHT }]);
+    const outcome = await attempt(item);
     flush();
     return { ...outcome, kept };
   }
 
-  return { flush, submit, load };
+  /** The tab is going away: its attempts no longer count as in flight, so that the next
+   * page view sends them again (the server stores a report once, whatever its attempts). */
+  function release() {
+    save(load().map((x) => (sending[x.b.id] ? { u: x.u, b: x.b, n: x.n, t: x.t, c: x.c } : x)));
+  }
+
+  return { flush, submit, release, load };
 }

@@ -1,4 +1,4 @@
-// The article text and the quote's selectors, as the server computes them
+// Normalisation and the quote's selectors, as the server computes them
 // (feedback/anchoring.py; shared cases in tests/vectors/normalisation.json).
 
 // Whitespace as the server defines it: an explicit list, not JS \s (another set).
@@ -13,38 +13,6 @@ export const norm = (s) => collapse(s).replace(/^[ \n]|[ \n]$/g, '');
 
 /** Length in code points, as Python counts a str. */
 export const codePoints = (s) => [...s].length;
-
-// By tag, not style, so that every reader sends the same text.
-const BLOCK = /^(P|H\d|LI|DIV|BR|BLOCKQUOTE|FIGCAPTION|T[RDH]|[OU]L|D[LTD]|SECTION|PRE|TABLE|HR)$/;
-const LEFT_OUT = '[data-feedback-ignore],[hidden],[aria-hidden=true],script,style,noscript,template';
-
-/**
- * The raw text of `root`. Each boundary point {n: node, o: offset} of `points` gets `at`,
- * its offset in that text; points outside `root` are never met (so the quote is clipped).
- */
-export function walk(root, points = []) {
-  let raw = '';
-  const visit = (node, pre) => {
-    const tag = node.nodeName;
-    const separator = BLOCK.test(tag) ? '\n' : '';
-    if (node.nodeType == 3) {
-      for (const p of points) if (p.n == node) p.at = raw.length + p.o;
-      raw += pre ? node.data : node.data.replace(/[\n\r]/g, ' '); // as rendered
-    } else if (node != root && node.matches && node.matches(LEFT_OUT)) {
-      for (const p of points) if (node.contains(p.n)) p.at = raw.length;
-    } else {
-      raw += separator;
-      const children = node.childNodes;
-      for (let i = 0; i <= children.length; i++) {
-        for (const p of points) if (p.n == node && p.o == i) p.at = raw.length;
-        if (i < children.length) visit(children[i], pre || tag == 'PRE');
-      }
-      raw += separator;
-    }
-  };
-  visit(root);
-  return raw;
-}
 
 /**
  * Selectors of raw[a:b] in text = norm(raw). An offset maps to the normalised length of
@@ -67,15 +35,4 @@ export function quoteOf(raw, text, a, b) {
       end: start + codePoints(exact),
     }
   );
-}
-
-/** The normalised text of `root` and, for a range, the quote's selectors in it. */
-export function capture(root, range) {
-  const points = range
-    ? [{ n: range.startContainer, o: range.startOffset }, { n: range.endContainer, o: range.endOffset }]
-    : [];
-  const raw = walk(root, points);
-  const text = norm(raw);
-  const quote = range && quoteOf(raw, text, points[0].at ?? 0, points[1].at ?? raw.length);
-  return { root, text, quote };
 }

@@ -15,5 +15,6 @@ export default {
   later: 'No connection: saved, will be sent later.',
   busy: 'Too many reports: will be sent in a minute.',
   long: 'Select at most 1000 characters.',
+  unplaced: 'The selected words are not in the article. You can still send a note about it.',
   err: 'Not sent',
 };
