@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 from urllib.parse import urlsplit
@@ -96,3 +97,67 @@ def test_a_claimed_length_over_the_limit_is_refused_before_reading(app, site):
             status_line = sock.recv(4096).split(b"\r\n", 1)[0]
     assert status_line == b"HTTP/1.1 413 REQUEST ENTITY TOO LARGE"
     assert stored() == 0
+
+
+def _post_chunked(url: str, raw: bytes, chunk: int = 1000) -> tuple[int, dict | None]:
+    """POST ``raw`` with Transfer-Encoding: chunked (no Content-Length), as a streaming
+    client does; (status, JSON answer)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request(
+            "POST",
+            "/api/v1/suggestions",
+            body=(raw[start : start + chunk] for start in range(0, len(raw), chunk)),
+            headers={"Content-Type": "application/json", "Origin": SITE_ORIGIN},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        payload = response.read()
+        return response.status, json.loads(payload) if payload else None
+    finally:
+        connection.close()
+
+
+class TestChunkedBodies:
+    LIMIT = 4000
+
+    @pytest.fixture
+    def app_config(self):
+        return {"MAX_CONTENT_LENGTH": self.LIMIT}
+
+    def test_a_chunked_body_over_the_limit_is_413(self, app, site):
+        raw = json.dumps(suggestion_body(comment="x" * (2 * self.LIMIT))).encode()
+        db.session.remove()
+        with serve_in_thread(app) as url:
+            status, answer = _post_chunked(url, raw)
+        assert status == 413
+        assert answer == {
+            "error": {
+                "code": "too_large",
+                "message": "The request body is too large.",
+                "fields": {},
+            }
+        }
+        assert stored() == 0
+
+    def test_a_chunked_body_a_byte_over_the_limit_is_413(self, app, site):
+        body = suggestion_body(comment="")
+        padding = self.LIMIT + 1 - len(json.dumps(body).encode())
+        raw = json.dumps(suggestion_body(comment="x" * padding)).encode()
+        assert len(raw) == self.LIMIT + 1
+        db.session.remove()
+        with serve_in_thread(app) as url:
+            assert _post_chunked(url, raw)[0] == 413
+        assert stored() == 0
+
+    def test_a_chunked_body_of_exactly_the_limit_is_read_whole(self, app, site):
+        body = suggestion_body(comment="")
+        padding = self.LIMIT - len(json.dumps(body).encode())
+        raw = json.dumps(suggestion_body(comment="x" * padding)).encode()
+        assert len(raw) == self.LIMIT
+        db.session.remove()
+        with serve_in_thread(app) as url:
+            status, answer = _post_chunked(url, raw)
+        assert status == 201, answer
+        assert stored() == 1

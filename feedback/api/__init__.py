@@ -8,6 +8,7 @@ from flask import Flask, g, request
 from flask_smorest import Api
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from feedback.errors import API_PREFIX, error_response, is_api_request
 from feedback.extensions import csrf, db
@@ -29,6 +30,18 @@ class FeedbackApi(Api):
         pass
 
 
+def _read_body() -> bytes:
+    """The request body. A body with no Content-Length (sent in chunks) is cut at the
+    limit without a word by werkzeug, which would read as broken JSON (400); one byte
+    more from the server's stream tells a body over the limit (413) from one that fits."""
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    cut = request.content_length is None and limit is not None and len(data) >= limit
+    if cut and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+    return data
+
+
 def _require_json_body():
     """Refuse bodies that are not a JSON object before any parsing downstream."""
     if not is_api_request() or request.method not in ("POST", "PUT", "PATCH"):
@@ -38,7 +51,7 @@ def _require_json_body():
             400, "unsupported_content_type", "Send the body as Content-Type: application/json."
         )
     try:
-        body = json.loads(request.get_data(cache=True))
+        body = json.loads(_read_body())
     except (ValueError, RecursionError):
         return error_response(400, "malformed_json", "The body is not valid JSON.")
     if not isinstance(body, dict):
