@@ -3,15 +3,23 @@
 Operations know nothing of HTTP requests: they raise an ``OperationError``, which
 carries the status to answer with. The handlers here, registered for the whole app,
 answer every error under the API's path in one JSON shape,
-``{"error": {"code", "message", "fields"}}``, and leave HTML pages to Flask.
+``{"error": {"code", "message", "fields", "field_codes"}}``, and leave HTML pages to Flask.
+
+``fields`` maps each field at fault to its messages in English, for people;
+``field_codes`` maps the same fields to one stable code each, for programs (the reader
+snippet shows the reason in the reader's language by it). Every message the API can give
+has its code: marshmallow's own messages below, the service's own where they are written,
+through ``coded``.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 from flask import Flask, current_app, jsonify, request
 from flask_limiter import RateLimitExceeded
+from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -31,14 +39,71 @@ _DEFAULT_MESSAGES = {
 }
 
 
+# --- field codes -----------------------------------------------------------------------
+
+# A field's code when its message has none of its own.
+INVALID = "invalid"
+# Message templates ("{...}" stands for any text) and their codes.
+_CODED: list[tuple[re.Pattern[str], str]] = []
+
+
+def coded(template: str, code: str) -> str:
+    """Give the field message ``template`` its code, and return the template.
+
+    ``{name}`` parts of the template match any text, so a message that is formatted
+    later (``template.format(...)``) keeps the code."""
+    parts = re.split(r"\{+[^{}]*\}+", template)
+    _CODED.append((re.compile(".+".join(re.escape(part) for part in parts) + r"\Z", re.S), code))
+    return template
+
+
+def field_code(message: str) -> str:
+    """The code of one field message; ``invalid`` for one without a code of its own."""
+    for pattern, code in _CODED:
+        if pattern.match(message):
+            return code
+    return INVALID
+
+
+# marshmallow's own messages, read from marshmallow so that a rewording keeps its code.
+for _template, _code in [
+    (fields.Field.default_error_messages["required"], "required"),
+    (fields.Field.default_error_messages["null"], "required"),
+    (fields.Email.default_error_messages["invalid"], "invalid_email"),
+    (fields.UUID.default_error_messages["invalid_uuid"], "invalid_uuid"),
+    (fields.Enum.default_error_messages["unknown"], "invalid_choice"),
+    (fields.String.default_error_messages["invalid"], "wrong_type"),
+    (fields.Integer.default_error_messages["invalid"], "wrong_type"),
+    (fields.Boolean.default_error_messages["invalid"], "wrong_type"),
+    (fields.Nested.default_error_messages["type"], "wrong_type"),
+    (Schema._default_error_messages["type"], "wrong_type"),
+    (Schema._default_error_messages["unknown"], "unknown_field"),
+    (validate.Length.message_max, "too_long"),
+    (validate.Length.message_min, "too_short"),
+    (validate.Length.message_all, "wrong_length"),
+    (validate.Length.message_equal, "wrong_length"),
+    (validate.OneOf.default_message, "invalid_choice"),
+    (validate.Range.message_min, "out_of_range"),
+    (validate.Range.message_max, "out_of_range"),
+    (validate.Range.message_all, "out_of_range"),
+]:
+    coded(_template, _code)
+
+
 class OperationError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        message: str,
+        fields: dict[str, list[str]] | None = None,
+        field_codes: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        self.field_codes = field_codes or {}
 
 
 class NotFound(OperationError):
@@ -66,8 +131,9 @@ class Invalid(OperationError):
     code = "invalid"
 
     @classmethod
-    def field(cls, path: str, message: str) -> Invalid:
-        return cls(f"{path}: {message}", {path: [message]})
+    def field(cls, path: str, message: str, code: str | None = None) -> Invalid:
+        """One field at fault; its code is ``code``, else the message's own."""
+        return cls(f"{path}: {message}", {path: [message]}, {path: code} if code else None)
 
     def message_of(self, path: str) -> str:
         """What is wrong with one field, without the field's name (for a form)."""
@@ -77,9 +143,23 @@ class Invalid(OperationError):
 # --- answering errors -----------------------------------------------------------------
 
 
-def error_response(status: int, code: str, message: str, fields: dict | None = None):
-    """The one JSON error shape."""
-    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+    field_codes: dict[str, str] | None = None,
+):
+    """The one JSON error shape. A field's code is the one given in ``field_codes``, else
+    that of its first message."""
+    fields = fields or {}
+    given = field_codes or {}
+    codes = {
+        path: given.get(path) or field_code(texts[0] if texts else "")
+        for path, texts in fields.items()
+    }
+    error = {"code": code, "message": message, "fields": fields, "field_codes": codes}
+    response = jsonify({"error": error})
     response.status_code = status
     return response
 
@@ -124,7 +204,7 @@ def _handle_http_exception(error: HTTPException):
 
 
 def _handle_operation_error(error: OperationError):
-    return error_response(error.status, error.code, error.message, error.fields)
+    return error_response(error.status, error.code, error.message, error.fields, error.field_codes)
 
 
 def _handle_database_unavailable(error: DBAPIError):

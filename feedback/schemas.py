@@ -6,6 +6,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from feedback.errors import coded
 from feedback.models import SuggestionKind, SuggestionStatus
 from feedback.origins import normalise_article_url
 
@@ -25,6 +26,17 @@ _HOST = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)"
 ARTICLE_URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://{_HOST}(:{_PORT})?([/?#]\S*)?$"
 MAX_URL_CHARS = 2000
 
+# The schemas' own field messages, each with its code (errors.py: field_codes).
+URL_TOO_LONG = coded("Longer than {max} characters.", "too_long")
+NOT_AN_ARTICLE_URL = coded("Not a valid article URL: {reason}.", "invalid_url")
+NOT_HEX_SHA256 = coded("Not a hex SHA-256.", "invalid_sha256")
+START_WITHOUT_END = coded("Give both start and end, or neither.", "incomplete")
+END_BEFORE_START = coded("Must not be before start.", "out_of_range")
+CONTROL_CHARACTERS_IN_NAME = coded(
+    "Must not contain line breaks or control characters.", "control_characters"
+)
+EMAIL_NEEDED_TO_NOTIFY = coded("Needed to tell you what happened to the report.", "email_needed")
+
 
 class ArticleUrl(fields.String):
     """An absolute http(s) URL, loaded in its normalised form."""
@@ -36,13 +48,15 @@ class ArticleUrl(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > MAX_URL_CHARS:
-            raise ValidationError(f"Longer than {MAX_URL_CHARS} characters.")
+            raise ValidationError(URL_TOO_LONG.format(max=MAX_URL_CHARS))
         if not re.match(ARTICLE_URL_PATTERN, text):
-            raise ValidationError("Not a valid article URL: must be an absolute http(s) URL.")
+            raise ValidationError(
+                NOT_AN_ARTICLE_URL.format(reason="must be an absolute http(s) URL")
+            )
         try:
             return normalise_article_url(text)
         except ValueError as error:
-            raise ValidationError(f"Not a valid article URL: {error}.") from error
+            raise ValidationError(NOT_AN_ARTICLE_URL.format(reason=error)) from error
 
 
 class ArticlePutIn(Schema):
@@ -58,7 +72,7 @@ class ArticleIn(ArticlePutIn):
 
     sha256 = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="Not a hex SHA-256."),
+        validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error=NOT_HEX_SHA256),
     )
 
 
@@ -73,9 +87,9 @@ class QuoteIn(Schema):
     def check_positions(self, data, **kwargs):
         start, end = data.get("start"), data.get("end")
         if (start is None) != (end is None):
-            raise ValidationError("Give both start and end, or neither.", "end")
+            raise ValidationError(START_WITHOUT_END, "end")
         if start is not None and end < start:
-            raise ValidationError("Must not be before start.", "end")
+            raise ValidationError(END_BEFORE_START, "end")
 
 
 class ReporterIn(Schema):
@@ -86,9 +100,9 @@ class ReporterIn(Schema):
     @validates_schema
     def check_reporter(self, data, **kwargs):
         if data.get("name") and _CONTROL_CHARACTERS.search(data["name"]):
-            raise ValidationError("Must not contain line breaks or control characters.", "name")
+            raise ValidationError(CONTROL_CHARACTERS_IN_NAME, "name")
         if data.get("notify") and not data.get("email"):
-            raise ValidationError("Needed to tell you what happened to the report.", "email")
+            raise ValidationError(EMAIL_NEEDED_TO_NOTIFY, "email")
 
 
 class SuggestionIn(Schema):
@@ -187,7 +201,16 @@ class ErrorBody(Schema):
         data_key="fields",
         keys=fields.String(),
         values=fields.List(fields.String()),
-        metadata={"description": "Field path (like quote.exact) to its messages."},
+        metadata={"description": "Field path (like quote.exact) to its messages, in English."},
+    )
+    field_codes = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "The same field paths to one stable code each, such as "
+            "`invalid_email`, `too_long` or `required`, for showing the reason in the "
+            "reader's language (README: Field codes)."
+        },
     )
 
 

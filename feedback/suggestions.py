@@ -66,14 +66,16 @@ def find_site(public_key: str) -> SiteKey:
         select(Site.id, Site.allowed_origins).where(Site.public_key == public_key)
     ).first()
     if row is None:
-        raise NotFound("No site has this key.", {"site": ["Unknown site key."]})
+        raise NotFound(
+            "No site has this key.", {"site": ["Unknown site key."]}, {"site": "unknown_site"}
+        )
     return SiteKey(row.id, list(row.allowed_origins or []))
 
 
 def _anchor_quote(text: str, quote: dict) -> anchoring.Quote:
     exact = anchoring.normalise(quote["exact"], trim=False)
     if not exact.strip():
-        raise Invalid.field("quote.exact", "Must not be blank.")
+        raise Invalid.field("quote.exact", "Must not be blank.", "blank")
     found = anchoring.locate_quote(
         text,
         exact,
@@ -82,7 +84,7 @@ def _anchor_quote(text: str, quote: dict) -> anchoring.Quote:
         hint=quote["start"],
     )
     if found is None:
-        raise Invalid.field("quote.exact", "Not found in the article text.")
+        raise Invalid.field("quote.exact", "Not found in the article text.", "quote_not_found")
     return anchoring.quote_at(text, *found)
 
 
@@ -138,10 +140,12 @@ def prepare_report(data: dict) -> PreparedReport:
     if article_in["sha256"] and article_in["sha256"].lower() != anchoring.text_sha256(
         article_in["text"]
     ):
-        raise Invalid.field("article.sha256", "Does not match the SHA-256 of article.text.")
+        raise Invalid.field(
+            "article.sha256", "Does not match the SHA-256 of article.text.", "hash_mismatch"
+        )
     text = anchoring.normalise(article_in["text"])
     if not text:
-        raise Invalid.field("article.text", "Must not be blank.")
+        raise Invalid.field("article.text", "Must not be blank.", "blank")
     replacement = data["replacement"]
     reporter = data["reporter"] or {}
     return PreparedReport(

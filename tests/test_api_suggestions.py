@@ -21,8 +21,10 @@ def count_suggestions() -> int:
 def error_of(response) -> dict:
     payload = response.get_json()
     assert set(payload) == {"error"}
-    assert set(payload["error"]) == {"code", "message", "fields"}
-    return payload["error"]
+    error = payload["error"]
+    assert set(error) == {"code", "message", "fields", "field_codes"}
+    assert set(error["field_codes"]) == set(error["fields"]), "one code for each field"
+    return error
 
 
 def test_stores_report_with_selectors(site, post_suggestion):
@@ -139,45 +141,54 @@ def test_text_is_normalised_by_the_server(site, post_suggestion):
 
 
 @pytest.mark.parametrize(
-    ("change", "field"),
+    ("change", "field", "code"),
     [
-        ({"kind": "rumour"}, "kind"),
-        ({"id": "not-a-uuid"}, "id"),
-        ({"site": ""}, "site"),
-        ({"comment": "x" * 5001}, "comment"),
-        ({"replacement": "x" * 2001}, "replacement"),
-        ({"reporter": {"email": "not an address"}}, "reporter.email"),
-        ({"reporter": {"notify": True}}, "reporter.email"),
-        ({"reporter": {"name": "Ann\r\nBcc: x@example.com"}}, "reporter.name"),
-        ({"unexpected": 1}, "unexpected"),
+        ({"kind": "rumour"}, "kind", "invalid_choice"),
+        ({"id": "not-a-uuid"}, "id", "invalid_uuid"),
+        ({"site": ""}, "site", "wrong_length"),
+        ({"comment": "x" * 5001}, "comment", "too_long"),
+        ({"comment": 5}, "comment", "wrong_type"),
+        ({"replacement": "x" * 2001}, "replacement", "too_long"),
+        ({"reporter": {"email": "not an address"}}, "reporter.email", "invalid_email"),
+        ({"reporter": {"notify": True}}, "reporter.email", "email_needed"),
+        (
+            {"reporter": {"name": "Ann\r\nBcc: x@example.com"}},
+            "reporter.name",
+            "control_characters",
+        ),
+        ({"reporter": {"name": "A" * 201}}, "reporter.name", "too_long"),
+        ({"unexpected": 1}, "unexpected", "unknown_field"),
     ],
 )
-def test_invalid_fields_are_named(site, post_suggestion, change, field):
+def test_invalid_fields_are_named(site, post_suggestion, change, field, code):
     response = post_suggestion(suggestion_body(**change))
     assert response.status_code == 422
     error = error_of(response)
     assert error["code"] == "invalid"
     assert field in error["fields"], error
+    # The code beside the message, for clients that word it in the reader's language.
+    assert error["field_codes"][field] == code, error
     assert count_suggestions() == 0
 
 
 @pytest.mark.parametrize(
-    ("article_change", "quote_change", "field"),
+    ("article_change", "quote_change", "field", "code"),
     [
-        ({"url": "javascript:alert(1)"}, {}, "article.url"),
-        ({"url": "/relative/path"}, {}, "article.url"),
-        ({"sha256": "0" * 64}, {}, "article.sha256"),
-        ({"sha256": "xyz"}, {}, "article.sha256"),
-        ({"text": "   \n "}, {}, "article.text"),
-        ({}, {"exact": "not in the text"}, "quote.exact"),
-        ({}, {"exact": "   "}, "quote.exact"),
-        ({}, {"exact": "x" * 1001}, "quote.exact"),
-        ({}, {"start": 10, "end": 5}, "quote.end"),
-        ({}, {"start": -1}, "quote.start"),
-        ({}, {"start": 3, "end": None}, "quote.end"),
+        ({"url": "javascript:alert(1)"}, {}, "article.url", "invalid_url"),
+        ({"url": "/relative/path"}, {}, "article.url", "invalid_url"),
+        ({"url": "https://example.org/" + "a" * 2000}, {}, "article.url", "too_long"),
+        ({"sha256": "0" * 64}, {}, "article.sha256", "hash_mismatch"),
+        ({"sha256": "xyz"}, {}, "article.sha256", "invalid_sha256"),
+        ({"text": "   \n "}, {}, "article.text", "blank"),
+        ({}, {"exact": "not in the text"}, "quote.exact", "quote_not_found"),
+        ({}, {"exact": "   "}, "quote.exact", "blank"),
+        ({}, {"exact": "x" * 1001}, "quote.exact", "wrong_length"),
+        ({}, {"start": 10, "end": 5}, "quote.end", "out_of_range"),
+        ({}, {"start": -1}, "quote.start", "out_of_range"),
+        ({}, {"start": 3, "end": None}, "quote.end", "incomplete"),
     ],
 )
-def test_invalid_article_or_quote(site, post_suggestion, article_change, quote_change, field):
+def test_invalid_article_or_quote(site, post_suggestion, article_change, quote_change, field, code):
     body = suggestion_body()
     body["article"].update(article_change)
     if "text" in article_change:
@@ -185,7 +196,7 @@ def test_invalid_article_or_quote(site, post_suggestion, article_change, quote_c
     body["quote"].update(quote_change)
     response = post_suggestion(body)
     assert response.status_code == 422
-    assert field in error_of(response)["fields"]
+    assert error_of(response)["field_codes"][field] == code
     assert count_suggestions() == 0
 
 
@@ -206,6 +217,7 @@ def test_largest_allowed_article_is_stored(site, post_suggestion):
 def test_unknown_site_is_404(site, post_suggestion):
     response = post_suggestion(suggestion_body(site="no-such-site"))
     assert response.status_code == 404
+    assert error_of(response)["field_codes"] == {"site": "unknown_site"}
     assert error_of(response)["fields"] == {"site": ["Unknown site key."]}
     assert count_suggestions() == 0
 

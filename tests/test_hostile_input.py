@@ -50,6 +50,7 @@ def test_text_no_database_can_store_is_refused(site, client, path, value):
         "code": "unstorable_text",
         "message": UNSTORABLE_MESSAGE,
         "fields": {},
+        "field_codes": {},
     }
     assert stored() == 0
 

@@ -107,4 +107,4 @@ def test_no_field_value_causes_a_server_error(site, post_suggestion, field, valu
     response = post_suggestion(body)
     assert response.status_code in {200, 201, 400, 404, 409, 422}, response.get_json()
     if response.status_code >= 400:
-        assert set(response.get_json()["error"]) == {"code", "message", "fields"}
+        assert set(response.get_json()["error"]) == {"code", "message", "fields", "field_codes"}

@@ -17,7 +17,7 @@ from tests.revisions.conftest import ARTICLE_URL
 def error_of(response) -> dict:
     payload = response.get_json()
     assert set(payload) == {"error"}
-    assert set(payload["error"]) == {"code", "message", "fields"}
+    assert set(payload["error"]) == {"code", "message", "fields", "field_codes"}
     return payload["error"]
 
 
