@@ -138,6 +138,7 @@ class TestChunkedBodies:
                 "code": "too_large",
                 "message": "The request body is too large.",
                 "fields": {},
+                "field_codes": {},
             }
         }
         assert stored() == 0
