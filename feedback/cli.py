@@ -153,15 +153,17 @@ def _site_by_key(site_key: str) -> Site:
 @click.option("--title", default="", help="The article's title.")
 @click.option("--text-file", type=click.File("r", encoding="utf-8"), default="-")
 def article_push(site_key: str, url: str, title: str, text_file):
-    """Store the article's text (from stdin by default) and re-anchor its open reports."""
+    """Store the article's text (from stdin by default) as the site's own, as its CMS
+    would, and re-anchor its open reports."""
     from feedback import revisions
     from feedback.errors import OperationError
+    from feedback.models import RevisionSource
     from feedback.origins import normalise_article_url
 
     try:
         canonical = normalise_article_url(url)
-        stored = revisions.store_article_text(
-            _site_by_key(site_key), canonical, title, text_file.read()
+        stored = revisions.record_verified_text(
+            _site_by_key(site_key), canonical, title, text_file.read(), RevisionSource.CMS
         )
     except (ValueError, OperationError) as error:
         raise click.ClickException(str(getattr(error, "message", error))) from error
@@ -190,13 +192,16 @@ def _article_by_url(site_key: str, url: str):
 @click.argument("site_key")
 @click.argument("url")
 def article_text(site_key: str, url: str):
-    """Print the newest stored text of an article."""
+    """Print the article's current verified text (pushed by its CMS or read from its page)."""
     from feedback import revisions
 
     found = _article_by_url(site_key, url)
-    newest = revisions.current_revision(found.id) if found is not None else None
+    newest = revisions.current_verified_revision(found.id) if found is not None else None
     if newest is None:
-        raise click.ClickException("no text is stored for this article")
+        raise click.ClickException(
+            "no verified text is stored for this article (readers' texts are only claims;"
+            " `feedback article fetch` reads its page)"
+        )
     click.echo(newest.text)
 
 

@@ -14,9 +14,9 @@ from html.parser import HTMLParser
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from feedback import anchoring, members, sites
+from feedback import anchoring, members, revisions, sites
 from feedback.extensions import db
-from feedback.models import Membership, Role, Site, Suggestion, User
+from feedback.models import Membership, RevisionSource, Role, Site, Suggestion, User
 from feedback.schemas import SuggestionIn
 from feedback.suggestions import ClientInfo, accept_report, file_report, find_site
 
@@ -141,6 +141,10 @@ def seed_demo_reports(site: Site, base_url: str) -> int:
     text = article_text(page)
     title = html.unescape(re.search(r"<title>(.*?)</title>", page, re.S).group(1).strip())
     article_url = base_url.rstrip("/") + "/"
+    # The service serves the demo article itself, so it stands in for the site's CMS: the
+    # article's own text is verified, and a fix pushed later is found in it.
+    revisions.record_verified_text(site, article_url, title, text, RevisionSource.CMS)
+    db.session.commit()
     new = 0
     for demo_report in DEMO_REPORTS:
         body = {

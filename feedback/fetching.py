@@ -4,8 +4,9 @@ the site's budget, and adopting a plausible text as the article's verified revis
 A fetch is one way a site says what its article reads (the other is its CMS pushing the
 text), so fixes are noticed on sites with no CMS integration at all. The page is read
 with the snippet's rules (feedback.extraction), checked (feedback.plausibility) and,
-when it is plausibly the article, stored through the same path as a CMS push, so the
-open reports re-anchor and fixes are detected.
+when it is plausibly the article, stored as a verified text through the same path as a
+CMS push (revisions.record_verified_text), so the open reports re-anchor and fixes are
+detected.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from feedback import background, extraction, plausibility, revisions
 from feedback.anchoring import Quote
 from feedback.extensions import db
-from feedback.models import Article, ArticleFetch, FetchBudget, FetchOutcome, Site, Suggestion
+from feedback.models import (
+    Article,
+    ArticleFetch,
+    FetchBudget,
+    FetchOutcome,
+    RevisionSource,
+    Site,
+    Suggestion,
+)
 from feedback.models.core import OPEN_STATUSES
 from feedback.models.types import utcnow
 from feedback.safe_http import FetchError, FetchLimits, Resolver, get_page, system_resolver
@@ -179,7 +188,7 @@ def fetch_article(article_id: int, *, resolver: Resolver = system_resolver) -> F
         return _record(article_id, spent, retry_at=next_hour)
     url, origins = article.url, list(site.allowed_origins or [])
     quotes = open_quotes(article_id)
-    current = revisions.current_revision(article_id)
+    current = revisions.current_verified_revision(article_id)
     previous = (current.number, current.text) if current is not None else None
     db.session.commit()  # hold no transaction open across the network
 
@@ -197,8 +206,13 @@ def fetch_article(article_id: int, *, resolver: Resolver = system_resolver) -> F
         return _record(article_id, ignored)
 
     article = db.session.get(Article, article_id)
-    stored = revisions.store_article_text(
-        article.site, url, found.title or article.title, found.text
+    current = revisions.current_verified_revision(article_id)
+    stored = revisions.record_verified_text(
+        article.site,
+        url,
+        found.title or (current.title if current else ""),
+        found.text,
+        RevisionSource.FETCHED,
     )
     number = stored.revision.number
     db.session.commit()

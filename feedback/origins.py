@@ -67,6 +67,29 @@ def origin_allowed(origin: str, allowed: list[str]) -> bool:
     return False
 
 
+def url_origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of an absolute http(s) URL (default port left out)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + ("" if port in (None, DEFAULT_PORTS[scheme]) else f":{port}")
+
+
+def url_on_origins(url: str, allowed: list[str]) -> bool:
+    """Whether a URL lies on one of the allowed origins: scheme, host and port, with the
+    wildcard rule of ``origin_allowed`` (article URLs, and every URL the fetcher follows)."""
+    origin = url_origin(url)
+    return origin is not None and origin_allowed(origin, allowed)
+
+
 def normalise_article_url(url: str) -> str:
     """Canonical article URL: lower-case scheme and host, no default port, no fragment,
     no tracking parameters (utm_* and the usual click ids), remaining parameters sorted."""

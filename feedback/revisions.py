@@ -1,5 +1,11 @@
-"""Operations on new article revisions: storing them, re-anchoring the open reports of
-an article, and noticing when a revision carries a reader's fix."""
+"""Operations on article texts: keeping the text each reader saw, storing the texts the
+site vouches for, re-anchoring the open reports of an article in its current verified
+revision, and noticing when that revision carries a reader's fix.
+
+Whom to believe: a text a reader sends is a claim that anchors only that reader's
+report. Only verified texts (the site's CMS, or its page read by the service) move
+reports, detect fixes and feed the corrections log and reader notices.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from feedback import anchoring, background, workflow
 from feedback.errors import Conflict, Invalid
 from feedback.extensions import db
-from feedback.models import Article, ArticleRevision, Site, Suggestion, SuggestionStatus
-from feedback.models.core import OPEN_STATUSES, AnchorState
+from feedback.models import (
+    Article,
+    ArticleRevision,
+    RevisionSource,
+    Site,
+    Suggestion,
+    SuggestionStatus,
+)
+from feedback.models.core import OPEN_STATUSES, VERIFIED_SOURCES, AnchorState
 
 
 def _get_or_create(model, lookup: dict, defaults: dict):
@@ -37,32 +50,20 @@ def _get_or_create(model, lookup: dict, defaults: dict):
 class StoredText:
     revision: ArticleRevision
     created: bool  # False when the article already had this text
-    current: bool  # whether it is the article's current revision (a stale page's is not)
+    current: bool  # whether it is the article's current verified revision
 
 
-def record_revision(
-    site: Site, url: str, title: str, text: str, *, published: bool = False
-) -> StoredText:
-    """Upsert the article and the revision holding this (normalised) text.
-
-    A text never seen before becomes the article's current revision. A known text
-    becomes current again only when ``published`` (the site itself says the article
-    reads so now, as when a CMS puts back an older text); a reader with a stale copy
-    of the page does not turn the article back.
-    """
-    article = _get_or_create(Article, {"site_id": site.id, "url": url}, {"title": title})
-    if title and article.title != title:
-        article.title = title
+def _find_or_add_revision(
+    article: Article, text: str, source: RevisionSource, title: str
+) -> tuple[ArticleRevision, bool]:
+    """The article's revision holding this text, or a new one numbered next; whether new."""
     digest = anchoring.text_sha256(text)
     for _attempt in range(3):
         revision = db.session.scalar(
             select(ArticleRevision).filter_by(article_id=article.id, sha256=digest)
         )
         if revision is not None:
-            if published:
-                article.current_revision_number = revision.number
-            current = revision.number == article.current_revision_number
-            return StoredText(revision, created=False, current=current)
+            return revision, False
         number = 1 + (
             db.session.scalar(
                 select(func.max(ArticleRevision.number)).where(
@@ -74,14 +75,61 @@ def record_revision(
         try:
             with db.session.begin_nested():
                 revision = ArticleRevision(
-                    article_id=article.id, number=number, text=text, sha256=digest
+                    article_id=article.id,
+                    number=number,
+                    text=text,
+                    sha256=digest,
+                    source=source,
+                    title=title,
                 )
                 db.session.add(revision)
-            article.current_revision_number = number
-            return StoredText(revision, created=True, current=True)
+            return revision, True
         except IntegrityError:
             continue  # another request stored a revision at the same moment; look again
     raise Conflict("The article changed too often at once; try again.")
+
+
+def _article(site: Site, url: str) -> Article:
+    return _get_or_create(Article, {"site_id": site.id, "url": url}, {"title": ""})
+
+
+def record_reader_text(site: Site, url: str, title: str, text: str) -> StoredText:
+    """Keep the (normalised) text a reader saw, to anchor that reader's report; does not
+    commit. A claim: it never becomes the article's current revision. A text the article
+    already has (verified or not) is shared. The reader's title labels the article for
+    editors only until a verified text gives one."""
+    article = _article(site, url)
+    if not article.title and article.current_revision_number is None:
+        article.title = title
+    revision, created = _find_or_add_revision(article, text, RevisionSource.READER, title)
+    current = revision.number == article.current_revision_number and revision.verified
+    return StoredText(revision, created=created, current=current)
+
+
+def record_verified_text(
+    site: Site, url: str, title: str, text: str, source: RevisionSource
+) -> StoredText:
+    """Store ``text`` (normalised here) as what the article reads now, as the site says
+    (its CMS, or its page read by the service): a new revision, or a known one made current
+    again (a CMS putting back an older text). Does not commit; ``reanchor_soon`` after
+    the commit moves the open reports. A known text that was a reader's claim is now
+    vouched for by the site and becomes verified."""
+    if not source.verified:
+        raise ValueError(f"{source} is not a verified source")
+    normalised = anchoring.normalise(text)
+    if not normalised:
+        raise Invalid.field("text", "Must not be blank.")
+    title = title.strip()
+    article = _article(site, url)
+    had_verified = current_verified_revision(article.id) is not None
+    revision, created = _find_or_add_revision(article, normalised, source, title)
+    if not revision.verified:
+        revision.source = source
+        revision.title = title
+    article.current_revision_number = revision.number
+    # Editors see the site's own title from now on, never a reader's.
+    article.title = title or (article.title if had_verified else "")
+    return StoredText(revision, created=created, current=True)
 
 
 def fix_note(revision: ArticleRevision) -> str:
@@ -89,23 +137,17 @@ def fix_note(revision: ArticleRevision) -> str:
     return f"fixed in revision {revision.number}"
 
 
-def store_article_text(site: Site, url: str, title: str, text: str) -> StoredText:
-    """Store ``text`` (normalised here) as what the article reads now: a new revision,
-    or a known one made current again; does not commit."""
-    normalised = anchoring.normalise(text)
-    if not normalised:
-        raise Invalid.field("text", "Must not be blank.")
-    return record_revision(site, url, title.strip(), normalised, published=True)
-
-
-def current_revision(article_id: int) -> ArticleRevision | None:
-    """The article's current revision: the one open reports are placed in."""
+def current_verified_revision(article_id: int) -> ArticleRevision | None:
+    """The article's current verified revision (from its CMS or its page): the one text
+    open reports are placed in, fixes are found in and the public log quotes. None while
+    the site has said nothing; then each report stands in the text its reader saw."""
     return db.session.scalar(
         select(ArticleRevision)
         .join(Article, Article.id == ArticleRevision.article_id)
         .where(
             ArticleRevision.article_id == article_id,
             ArticleRevision.number == Article.current_revision_number,
+            ArticleRevision.source.in_(VERIFIED_SOURCES),
         )
     )
 
@@ -119,8 +161,9 @@ def _open_quoted_reports(article_id: int):
 
 
 def needs_reanchoring(article_id: int) -> bool:
-    """Whether an open report of the article was last placed in an older revision."""
-    newest = current_revision(article_id)
+    """Whether an open report of the article stands in another text than its current
+    verified revision."""
+    newest = current_verified_revision(article_id)
     if newest is None:
         return False
     behind = _open_quoted_reports(article_id).where(
@@ -144,8 +187,9 @@ def reanchor_soon(article_id: int) -> bool:
 
 
 def articles_behind(limit: int = 100) -> list[int]:
-    """Articles with an open report placed in another revision than their current one
-    (a queue that was down, a worker that died): for the periodic sweep."""
+    """Articles with an open report placed in another revision than their current verified
+    one (a queue that was down, a worker that died): for the periodic sweep. Only the site
+    sets a current revision, so articles with none are never behind."""
     placed_in = func.coalesce(Suggestion.anchor_revision_id, Suggestion.revision_id)
     query = (
         select(Suggestion.article_id)
@@ -189,6 +233,8 @@ def mark_fixed_by_revision(suggestion: Suggestion, revision: ArticleRevision) ->
     The status-change listeners (the reader's notice among them) hear of it with the
     audit note ``fix_note(revision)``.
     """
+    if not revision.verified:
+        raise ValueError("only a verified text can carry a fix")  # a claim never fixes
     workflow.move_status(
         suggestion, SuggestionStatus.FIXED, None, fix_note(revision), fixed_in=revision
     )
@@ -207,12 +253,12 @@ class ReanchorSummary:
 
 
 def reanchor_article(article_id: int) -> ReanchorSummary:
-    """Carry every open report of the article into its newest revision; commits.
+    """Carry every open report of the article into its current verified revision; commits.
 
     Safe to run again or at the same time as another run: each report is placed
     from wherever it last stood, and on PostgreSQL the rows are locked while placed.
     """
-    newest = current_revision(article_id)
+    newest = current_verified_revision(article_id)
     if newest is None:
         return ReanchorSummary(None, {})
     query = _open_quoted_reports(article_id).where(
@@ -222,6 +268,14 @@ def reanchor_article(article_id: int) -> ReanchorSummary:
         query = query.with_for_update(of=Suggestion)
     reports = db.session.scalars(query.order_by(Suggestion.created_at, Suggestion.id)).all()
 
+    verified_ids = set(
+        db.session.scalars(
+            select(ArticleRevision.id).where(
+                ArticleRevision.article_id == article_id,
+                ArticleRevision.source.in_(VERIFIED_SOURCES),
+            )
+        )
+    )
     texts: dict[int, str] = {}
     maps: dict[int, anchoring.PositionMap] = {}
     outcomes: Counter[str] = Counter()
@@ -237,7 +291,7 @@ def reanchor_article(article_id: int) -> ReanchorSummary:
         return maps[revision_id]
 
     for report in reports:
-        outcome = _reanchor_report(report, newest, text_of, map_from)
+        outcome = _reanchor_report(report, newest, verified_ids, text_of, map_from)
         outcomes[outcome] += 1
     db.session.commit()
     if outcomes[anchoring.AnchorOutcome.FIXED]:
@@ -252,11 +306,14 @@ def reanchor_article(article_id: int) -> ReanchorSummary:
     return ReanchorSummary(newest.number, dict(outcomes))
 
 
-def _reanchor_report(report: Suggestion, newest: ArticleRevision, text_of, map_from) -> str:
-    if report.anchor_revision_id is not None and report.anchor_start is not None:
+def _reanchor_report(
+    report: Suggestion, newest: ArticleRevision, verified_ids: set[int], text_of, map_from
+) -> str:
+    if report.anchor_revision_id in verified_ids and report.anchor_start is not None:
         base_id, start, end = report.anchor_revision_id, report.anchor_start, report.anchor_end
     else:
-        # Never moved, or orphaned: look again for the words the reader saw.
+        # Never moved, orphaned, or placed by a claim before sources were kept: look
+        # again for the words the reader saw.
         base_id, start, end = report.revision_id, report.start, report.end
     quote = anchoring.quote_at(text_of(base_id), start, end)
     found = anchoring.reanchor(newest.text, quote, report.replacement, map_from(base_id)(start))

@@ -24,7 +24,7 @@ import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from feedback.origins import DEFAULT_PORTS, origin_allowed
+from feedback.origins import DEFAULT_PORTS, url_on_origins
 
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -161,25 +161,8 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
 
-def url_origin(url: str) -> str | None:
-    """``scheme://host[:port]`` of an absolute http(s) URL (default port left out)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        return None
-    if scheme not in DEFAULT_PORTS or not parts.hostname:
-        return None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{scheme}://{host}" + ("" if port in (None, DEFAULT_PORTS[scheme]) else f":{port}")
-
-
 def _check_on_origins(url: str, allowed_origins: list[str]) -> None:
-    origin = url_origin(url)
-    if origin is None or not origin_allowed(origin, allowed_origins):
+    if not url_on_origins(url, allowed_origins):
         raise FetchError(FetchProblem.OFF_ORIGIN, f"{url} is not on the site's allowed origins")
 
 

@@ -1,9 +1,11 @@
 """Operations on readers' suggestions: accepting, filing, grouping duplicates.
 
 A report arrives in two steps. ``accept_report`` (the API request) checks everything
-that needs no stored data besides the site, then stores the body with one INSERT and
-answers; ``file_report`` (the worker, moments later) does the rest in one transaction:
-the article's revision, the duplicate group, the suggestion and its notices.
+that needs no stored data besides the site (the article URL on the site's origins among
+it), then stores the body with one INSERT and answers; ``file_report`` (the worker,
+moments later) does the rest in one transaction: the text the reader saw, the duplicate
+group, the suggestion and its notices. What a reader sends is a claim: it anchors that
+reader's report and never becomes what the article reads.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from feedback.models import (
     utcnow,
 )
 from feedback.models.core import OPEN_STATUSES
-from feedback.origins import origin_allowed
+from feedback.origins import origin_allowed, url_on_origins
 from feedback.schemas import SuggestionIn
 
 
@@ -59,6 +61,9 @@ class SiteKey:
 
     def allows_origin(self, origin: str) -> bool:
         return origin_allowed(origin, self.allowed_origins)
+
+    def allows_article_url(self, url: str) -> bool:
+        return url_on_origins(url, self.allowed_origins)
 
 
 def find_site(public_key: str) -> SiteKey:
@@ -133,6 +138,17 @@ class PreparedReport:
     honeypot: bool  # the field people leave empty was filled: stored as spam
 
 
+def check_article_url(site: SiteKey | Site, url: str) -> None:
+    """Refuse an article URL off the site's allowed origins: what a reader sends is a
+    claim, and a report may only be about the site's own pages."""
+    if not site.allows_article_url(url):
+        raise Invalid.field(
+            "article.url",
+            "Not on the site's allowed origins; the site's owner must list every origin"
+            " its article URLs use.",
+        )
+
+
 def prepare_report(data: dict) -> PreparedReport:
     """Check and normalise a validated body (SuggestionIn); raise Invalid on what no
     schema can tell: a hash that does not match, blank text, a quote not in the text."""
@@ -190,6 +206,7 @@ def accept_report(
     """
     if client.origin is not None and not site.allows_origin(client.origin):
         raise Forbidden(f"Origin {client.origin} may not send reports for this site.")
+    check_article_url(site, data["article"]["url"])
     prepared = prepare_report(data)
     digest = request_digest(raw_body)
     received_at = utcnow()
@@ -243,8 +260,11 @@ def file_report(report_id: uuid.UUID) -> Suggestion | None:
         return None
     site = db.session.get(Site, incoming.site_id)
     data = SuggestionIn().load(json.loads(incoming.body))
+    # Checked again: the site's origins may have changed while the report waited.
+    check_article_url(site, data["article"]["url"])
     prepared = prepare_report(data)
-    stored = revisions.record_revision(
+    # The text this reader saw: it anchors this report only (see revisions).
+    stored = revisions.record_reader_text(
         site, data["article"]["url"], data["article"]["title"].strip(), prepared.text
     )
     revision = stored.revision
@@ -287,9 +307,9 @@ def file_report(report_id: uuid.UUID) -> Suggestion | None:
     incoming.filed_at = utcnow()
     db.session.commit()
     background.send_mail_soon(outbox_ids)
-    # A new text: the article's open reports follow it there; a stale page's text: this
-    # report is placed in the current one. Otherwise nothing moved (the common case).
-    if stored.created or not stored.current:
+    # The reader's text is not the site's current one: where the site has said what the
+    # article reads, the report is placed there (its fix may be made already).
+    if not stored.current:
         revisions.reanchor_soon(suggestion.article_id)
     if suggestion.status in OPEN_STATUSES:
         # The article's page is read again on a schedule, and soon when this reader saw

@@ -103,7 +103,7 @@ def test_a_failed_filing_keeps_the_report_and_says_why(app, site, post_suggestio
         raise RuntimeError("the disk is full")
 
     # Fault injection: the step after the claim fails, as a full disk or a bug would.
-    monkeypatch.setattr(revisions, "record_revision", broken)
+    monkeypatch.setattr(revisions, "record_reader_text", broken)
     huey = app.extensions["huey"]
     run_queued_tasks(huey)
     waiting = incoming(body)
@@ -138,7 +138,7 @@ def test_operators_list_and_file_waiting_reports(app, site, post_suggestion, run
     def broken(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(revisions, "record_revision", broken)  # fault injection, as above
+    monkeypatch.setattr(revisions, "record_reader_text", broken)  # fault injection, as above
     db.session.remove()
     failing = run_cli("intake", "file")
     assert failing.exit_code == 1

@@ -11,7 +11,7 @@ from feedback import revisions
 from feedback.api import remember_site
 from feedback.errors import Unauthorized
 from feedback.extensions import db
-from feedback.models import Site
+from feedback.models import RevisionSource, Site
 from feedback.schemas import ArticlePutIn, ArticlePutOut, ErrorOut
 
 blp = Blueprint(
@@ -65,7 +65,9 @@ class ArticleCollection(MethodView):
     def put(self, data):
         """Store an article's current text; open reports follow it to the new revision."""
         remember_site(site_from_bearer())
-        stored = revisions.store_article_text(g.site, data["url"], data["title"], data["text"])
+        stored = revisions.record_verified_text(
+            g.site, data["url"], data["title"], data["text"], RevisionSource.CMS
+        )
         article = stored.revision.article
         db.session.commit()
         # Only queued here: re-anchoring a long article's reports is too slow for a request.

@@ -406,7 +406,7 @@ def article(article_id: int):
 
     heads = sorted(heads, key=position)
     fixed = [head for head in heads if head.status == SuggestionStatus.FIXED and head.has_quote]
-    newest = revisions.current_revision(found.id)
+    newest = revisions.current_verified_revision(found.id)
     return render_template(
         "editor/article.html",
         article=found,

@@ -3,7 +3,7 @@ their report is fixed (or, if the site wants, rejected)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import current_app
 
@@ -42,6 +42,7 @@ def now_reads(suggestion: Suggestion) -> NowReads | None:
     revision = suggestion.fixed_revision
     if (
         revision is None
+        or not revision.verified
         or suggestion.anchor_revision_id != revision.id
         or suggestion.anchor_start is None
         or suggestion.anchor_end is None
@@ -86,7 +87,11 @@ def queue_reader_notice(
     except UnsafeHeader:
         current_app.logger.warning("reader address of report %s refused", suggestion.id)
         return None
-    report = ReportView.of(suggestion)
+    # The article as the site names it, never a title a reader sent.
+    report = replace(
+        ReportView.of(suggestion),
+        article_title=single_line(suggestion.article.published_title, 300),
+    )
     fixed = status == SuggestionStatus.FIXED
     reads = now_reads(suggestion) if fixed else None
     text, html = render_mail(

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from feedback.anchoring import QUOTE_CONTEXT_CHARS, text_fragment_url
 from feedback.extensions import db
 from feedback.models.types import UTCDateTime, string_enum, utcnow
-from feedback.origins import origin_allowed
+from feedback.origins import origin_allowed, url_on_origins
 
 if TYPE_CHECKING:
     from feedback.models.accounts import User
@@ -112,6 +112,9 @@ class Site(db.Model):
     def allows_origin(self, origin: str) -> bool:
         return origin_allowed(origin, self.allowed_origins or [])
 
+    def allows_article_url(self, url: str) -> bool:
+        return url_on_origins(url, self.allowed_origins or [])
+
     def script_tag(self, service_url: str) -> str:
         """The tag the site pastes into its article pages, for the service at ``service_url``."""
         src = f"{service_url.rstrip('/')}/static/js/feedback.js"
@@ -144,9 +147,12 @@ class Article(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(String(2048))
+    # What editors see: the title of the newest verified text; until there is one, the
+    # first reader's (a claim, never published).
     title: Mapped[str] = mapped_column(String(500), default="")
-    # The revision the article reads as now: usually the highest-numbered, but a CMS may
-    # put back an older text, which is then current again (see revisions.record_revision).
+    # The verified revision the article reads as now (revisions.current_verified_revision):
+    # usually the newest verified one, but a CMS may put back an older text, which is then
+    # current again. Empty while the site has said nothing: a reader's text never sets it.
     current_revision_number: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -156,9 +162,37 @@ class Article(db.Model):
         back_populates="article", order_by="ArticleRevision.number"
     )
 
+    @property
+    def published_title(self) -> str:
+        """The title shown to the public and to readers: the site's own, from its verified
+        text; the URL while it has none (a reader's title is only a claim)."""
+        verified_title = self.title if self.current_revision_number is not None else ""
+        return verified_title or self.url
+
+
+class RevisionSource(enum.StrEnum):
+    """Who said an article reads as a revision's text. Only the site itself is believed."""
+
+    CMS = "cms"  # pushed by the site's CMS with the site secret (PUT /api/v1/articles)
+    FETCHED = "fetched"  # read by the service from the site's own page (feedback.fetching)
+    READER = "reader"  # sent by a reader with a report: a claim about the page
+    UNKNOWN = "unknown"  # stored before sources were kept: counts as a claim
+
+    @property
+    def verified(self) -> bool:
+        return self in VERIFIED_SOURCES
+
+
+# The sources that say what the article reads; every other text is a reader's claim.
+VERIFIED_SOURCES = frozenset({RevisionSource.CMS, RevisionSource.FETCHED})
+
 
 class ArticleRevision(db.Model):
-    """One distinct normalised text of an article; reports on the same text share it."""
+    """One distinct normalised text of an article; reports on the same text share it.
+
+    A verified text (``source`` cms or fetched) says what the article reads; any other
+    is a claim that anchors only the reports sent with it.
+    """
 
     __tablename__ = "article_revision"
     __table_args__ = (
@@ -172,9 +206,19 @@ class ArticleRevision(db.Model):
     # Up to 500,000 characters, and most paths need only the number: loaded on first use.
     text: Mapped[str] = mapped_column(Text, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
+    # A row that does not say counts as a claim.
+    source: Mapped[RevisionSource] = mapped_column(
+        string_enum(RevisionSource), server_default=RevisionSource.UNKNOWN.value
+    )
+    # The title sent with the text (the site's own for a verified text, else a claim).
+    title: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="revisions")
+
+    @property
+    def verified(self) -> bool:
+        return self.source.verified
 
 
 class AnchorState(enum.StrEnum):

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, render_template, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from feedback import revisions
 from feedback.extensions import db
-from feedback.models import Site, Suggestion, SuggestionStatus
+from feedback.models import ArticleRevision, Site, Suggestion, SuggestionStatus
+from feedback.models.core import VERIFIED_SOURCES
 from feedback.text import xml_safe
 
 blp = Blueprint("corrections", __name__, url_prefix="/sites/<public_key>")
@@ -57,13 +58,21 @@ def _new_wording(report: Suggestion) -> str | None:
 
 
 def published_corrections(site: Site, limit: int) -> list[Correction]:
-    """The site's fixed reports of a span, newest fix first, one per group of duplicates."""
+    """The site's fixed reports of a span, newest fix first, one per group of duplicates:
+    those an editor marked fixed and those a verified text (CMS or page) showed fixed."""
     fixed_on = func.coalesce(Suggestion.fixed_at, Suggestion.updated_at)
     reports = db.session.scalars(
         select(Suggestion)
+        .outerjoin(ArticleRevision, ArticleRevision.id == Suggestion.fixed_revision_id)
         .where(
             Suggestion.site_id == site.id,
             Suggestion.status == SuggestionStatus.FIXED,
+            # Made by an editor, or found in a text from the site; a fix found in a text
+            # readers sent (before sources were kept) stays fixed but is not published.
+            or_(
+                Suggestion.fixed_revision_id.is_(None),
+                ArticleRevision.source.in_(VERIFIED_SOURCES),
+            ),
             Suggestion.exact.is_not(None),
             Suggestion.duplicate_of_id.is_(None),
             Suggestion.honeypot.is_(False),
@@ -83,7 +92,7 @@ def published_corrections(site: Site, limit: int) -> list[Correction]:
                 entry_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{site.id}/{report.id}')}",
                 article_url=report.article.url,
                 article_link=revisions.article_link(report),
-                article_title=report.article.title or report.article.url,
+                article_title=report.article.published_title,
                 before=(report.prefix or "")[-SHOWN_CONTEXT:],
                 old=report.exact,
                 new=new,

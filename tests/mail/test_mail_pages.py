@@ -165,7 +165,12 @@ def test_demo_captures_mail_for_the_dev_mailbox(test_database, tmp_path, monkeyp
     with demo.app_context():
         db.create_all()
         try:
-            site = Site(name="Demo", public_key="example-key", allowed_origins=[], settings={})
+            site = Site(
+                name="Demo",
+                public_key="example-key",
+                allowed_origins=["https://news.example.com"],
+                settings={},
+            )
             site.rotate_secret()
             db.session.add(site)
             db.session.commit()
@@ -207,7 +212,12 @@ def test_a_queue_consumer_sends_what_submit_enqueued(
     with queued.app_context():
         db.create_all()
         try:
-            site = Site(name="Queued", public_key="example-key", allowed_origins=[], settings={})
+            site = Site(
+                name="Queued",
+                public_key="example-key",
+                allowed_origins=["https://news.example.com"],
+                settings={},
+            )
             site.rotate_secret()
             db.session.add(site)
             db.session.commit()

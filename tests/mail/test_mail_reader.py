@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from feedback import revisions, workflow
 from feedback.extensions import db
 from feedback.mail import mailer
-from feedback.models import OutboxMessage, Suggestion, SuggestionStatus
+from feedback.models import OutboxMessage, RevisionSource, Suggestion, SuggestionStatus
 from tests.conftest import ARTICLE_TEXT, suggestion_body
 
 
@@ -40,8 +40,11 @@ def test_fixed_report_thanks_a_consenting_reader(site, post_suggestion, inbox):
     [mail] = inbox.messages
     assert mail["X-Envelope-To"] == "rita@example.net"
     assert mail["To"] == "Rita Reader <rita@example.net>"
+    # No text from the site yet: the article is named by its URL, not by the title a
+    # reader sent (issue 13: what readers send is a claim).
     assert mail["Subject"] == (
-        "[The Example News] Thank you: your correction to “Harbour ferry returns” was made"
+        "[The Example News] Thank you: your correction to"
+        " “https://news.example.com/2026/ferry-returns” was made"
     )
     text = mail.get_body(("plain",)).get_content()
     assert text.startswith("Dear Rita Reader,")
@@ -66,13 +69,18 @@ def test_rejection_is_told_only_when_the_site_wants(site, post_suggestion, inbox
     change_status(report, SuggestionStatus.NEW)
     change_status(report, SuggestionStatus.REJECTED)
     [mail] = inbox.messages
-    assert mail["Subject"] == "[The Example News] About your report on “Harbour ferry returns”"
+    assert mail["Subject"] == (
+        "[The Example News] About your report on “https://news.example.com/2026/ferry-returns”"
+    )
 
 
 def test_a_revision_carrying_the_fix_thanks_the_reader(site, post_suggestion, inbox):
     report = post_report(post_suggestion, notify=True)
-    newest = revisions.current_revision(report.article_id)
-    revisions.mark_fixed_by_revision(report, newest)
+    stored = revisions.record_verified_text(
+        site, report.article.url, "Harbour ferry", ARTICLE_TEXT, RevisionSource.CMS
+    )
+    assert revisions.current_verified_revision(report.article_id) == stored.revision
+    revisions.mark_fixed_by_revision(report, stored.revision)
     db.session.commit()
     mailer.deliver()
     assert len(inbox.messages) == 1
@@ -102,6 +110,7 @@ def test_the_fixed_mail_says_what_the_article_now_reads_and_links_there(
     db.session.refresh(report)
     assert report.status == SuggestionStatus.FIXED
     [mail] = inbox.to("rita@example.net")
+    assert "your correction to “Harbour ferry returns” was made" in mail["Subject"]  # the site's
     text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert (
         "It now reads:\n"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from feedback import revisions
 from feedback.extensions import db
-from feedback.models import ArticleRevision, Suggestion, SuggestionStatus
+from feedback.models import ArticleRevision, RevisionSource, Suggestion, SuggestionStatus
 from feedback.models.core import AnchorState
 from tests.conftest import ARTICLE_TEXT, suggestion_body
 from tests.revisions.conftest import ARTICLE_URL
@@ -104,7 +104,7 @@ def test_text_added_before_moves_the_report(push_article, post_suggestion):
     assert response.get_json()["reanchoring"] == "scheduled"
 
     db.session.refresh(stored)
-    newest = revisions.current_revision(stored.article_id)
+    newest = revisions.current_verified_revision(stored.article_id)
     assert stored.anchor_revision_id == newest.id
     assert stored.anchor_state is AnchorState.ANCHORED
     assert new_text[stored.anchor_start : stored.anchor_end] == "then"
@@ -122,7 +122,7 @@ def test_revision_with_the_fix_marks_the_report_fixed(
     push_article(ARTICLE_TEXT.replace("faster then", "faster than"))
 
     db.session.refresh(stored)
-    newest = revisions.current_revision(stored.article_id)
+    newest = revisions.current_verified_revision(stored.article_id)
     assert stored.status is SuggestionStatus.FIXED
     assert stored.fixed_revision_id == newest.id
     assert stored.fixed_at is not None
@@ -181,15 +181,17 @@ def test_closed_reports_are_left_alone(push_article, post_suggestion):
     assert stored.anchor_revision_id is None
 
 
-def test_a_readers_newer_text_reanchors_earlier_reports(site, post_suggestion):
+def test_a_readers_newer_text_moves_no_other_report(site, post_suggestion):
+    # The rule changed (issue 13): a reader's text is a claim and anchors only its report.
     first = report(post_suggestion)
     new_text = ARTICLE_TEXT.replace("faster then", "faster than").replace("blue", "green")
     second = report(post_suggestion, text=new_text, exact="green", replacement="blue")
 
     db.session.refresh(first)
-    assert first.status is SuggestionStatus.FIXED
-    assert first.anchor_revision_id == second.revision_id
-    assert second.anchor_revision_id is None
+    assert first.status is SuggestionStatus.NEW
+    assert first.anchor_revision_id is None
+    assert (second.revision.source, second.anchor_revision_id) == (RevisionSource.READER, None)
+    assert revisions.current_verified_revision(first.article_id) is None
 
 
 def test_reanchoring_twice_changes_nothing(push_article, post_suggestion, status_changes):
@@ -252,7 +254,7 @@ def test_a_cms_revert_to_a_known_text_makes_it_current_again(push_article, post_
     assert reverted.get_json()["revision"]["number"] == 1
     assert reverted.get_json()["reanchoring"] == "scheduled"
     db.session.refresh(stored)
-    assert revisions.current_revision(stored.article_id).number == 1
+    assert revisions.current_verified_revision(stored.article_id).number == 1
     assert stored.anchor_revision.number == 1
     assert stored.text_changed is False
     assert revisions.current_wording(stored) == "then"
@@ -266,6 +268,6 @@ def test_a_reader_with_a_stale_page_does_not_turn_the_article_back(push_article,
     stale = report(post_suggestion, exact="ferry", replacement="boat")
     assert stale.revision.number == 1
     db.session.refresh(first)
-    assert revisions.current_revision(first.article_id).number == 2
+    assert revisions.current_verified_revision(first.article_id).number == 2
     assert stale.anchor_revision.number == 2  # followed to the current text at once
     assert first.anchor_revision.number == 2

@@ -11,6 +11,9 @@ from tests.revisions.conftest import ARTICLE_URL
 
 
 def test_push_from_a_shell_fixes_the_report(run_cli, site, post_suggestion, status_changes):
+    # The site's own text first: `article text` prints only what the site said.
+    first = run_cli("article", "push", site.public_key, ARTICLE_URL, input=ARTICLE_TEXT)
+    assert first.output.splitlines() == ["revision 1"]
     body = suggestion_body()
     assert post_suggestion(body).status_code == 201
 
@@ -41,4 +44,14 @@ def test_push_refuses_bad_input(run_cli, site):
     assert "blank" in blank.output
     missing = run_cli("article", "text", site.public_key, ARTICLE_URL + "/other")
     assert missing.exit_code == 1
+    assert run_cli("article", "text", site.public_key, "not a url").exit_code == 2
+
+
+def test_text_prints_no_readers_text(run_cli, site, post_suggestion):
+    """Only the site says what its article reads: a reader's text is not printed as it."""
+    assert post_suggestion(suggestion_body()).status_code == 201
+    claimed = run_cli("article", "text", site.public_key, ARTICLE_URL)
+    assert claimed.exit_code == 1
+    assert "no verified text" in claimed.output
+    assert ARTICLE_TEXT not in claimed.output
     assert run_cli("article", "text", site.public_key, "not a url").exit_code == 2
