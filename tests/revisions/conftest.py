@@ -45,7 +45,7 @@ def status_changes(monkeypatch) -> list[tuple]:
     """Every status change announced to the listeners, as (id, old, new, note)."""
     heard: list[tuple] = []
     listeners = list(getattr(workflow, "status_change_listeners", []))
-    listeners.append(lambda report, old, new, note: heard.append((report.id, old, new, note)))
+    listeners.append(lambda report, old, new, note, **_: heard.append((report.id, old, new, note)))
     monkeypatch.setattr(workflow, "status_change_listeners", listeners, raising=False)
     return heard
 

@@ -15,6 +15,7 @@ from feedback.extensions import db
 from feedback.models import (
     Article,
     ArticleRevision,
+    RevisionSource,
     Site,
     Suggestion,
     SuggestionKind,
@@ -46,12 +47,20 @@ def _fixed_report(editor: User, title: str, before: str, old: str, new: str, aft
     site.rotate_secret()
     db.session.add(site)
     db.session.flush()
-    article = Article(site_id=site.id, url="https://news.example.com/a", title=title)
+    # The site's own text and title (the public log names an article by its site's title).
+    article = Article(
+        site_id=site.id, url="https://news.example.com/a", title=title, current_revision_number=1
+    )
     db.session.add(article)
     db.session.flush()
     text = before + old + after
     revision = ArticleRevision(
-        article_id=article.id, number=1, text=text, sha256=anchoring.text_sha256(text)
+        article_id=article.id,
+        number=1,
+        text=text,
+        sha256=anchoring.text_sha256(text),
+        source=RevisionSource.CMS,
+        title=title,
     )
     db.session.add(revision)
     db.session.flush()
