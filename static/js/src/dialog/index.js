@@ -3,7 +3,8 @@ import { HOST_KEY, INTERFACE } from '../shared/interface.js';
 import { HOST_ATTRIBUTE, pageTitle } from '../shared/extract.js';
 import { codePoints } from '../shared/text.js';
 import { articleUrl, place, placeable } from './article.js';
-import { pickLang, stringsFor } from './strings/index.js';
+import { offer, withdraw } from './float.js';
+import { dirOf, pickLang, stringsFor } from './strings/index.js';
 import { CSS } from './style.js';
 
 const d = document;
@@ -12,7 +13,7 @@ const host = d.currentScript && d.currentScript[HOST_KEY];
 const KINDS = ['typo', 'factual', 'unclear', 'other'];
 const MAX_QUOTE = 1000;
 
-let ui, L, current, saved;
+let ui, L, current;
 
 const selected = (s = d.getSelection(), r = s.rangeCount && !s.isCollapsed && s.getRangeAt(0)) =>
   r && placeable(r) ? r.cloneRange() : null;
@@ -27,7 +28,7 @@ function build() {
   el.setAttribute('data-feedback-ignore', '');
   const sr = el.attachShadow({ mode: 'open' });
   const kinds = L.K.map((label, i) => `<option value=${KINDS[i]}>${label}`).join('');
-  sr.innerHTML = `<style>${CSS}</style><button id=f hidden>${L.t}</button><dialog aria-modal=true aria-labelledby=t aria-describedby=q lang=${lang}><h2 id=t>${L.t}</h2><form id=o>
+  sr.innerHTML = `<style>${CSS}</style><dialog aria-modal=true aria-labelledby=t aria-describedby=q lang=${lang} dir=${dirOf(lang)}><h2 id=t>${L.t}</h2><form id=o>
 <p id=q></p><label>${L.k}<select id=k>${kinds}</select></label>
 <label id=l>${L.r}<textarea id=r maxlength=1000></textarea></label><label>${L.c}<textarea id=c></textarea></label>
 <label>${L.n}<input id=n></label><label>${L.e}<input id=e type=email></label>
@@ -35,7 +36,6 @@ function build() {
 <button type=button id=x>${L.x}</button> <button id=s>${L.s}</button></form><p id=m role=status></p><button id=z>${L.z}</button></dialog>`;
   ui = { sr, dlg: sr.lastChild };
   for (const node of sr.querySelectorAll('[id]')) ui[node.id] = node;
-  ui.f.onclick = () => open(saved);
   ui.x.onclick = ui.z.onclick = () => ui.dlg.close();
   ui.y.onchange = () => (ui.e.required = ui.y.checked);
   ui.o.onsubmit = send;
@@ -70,7 +70,8 @@ function open(range, element) {
   ui.o.reset();
   // A selection outside any article is said so, never quietly turned into a note.
   ui.m.textContent = current.placed ? '' : L.unplaced;
-  ui.f.hidden = ui.z.hidden = true;
+  withdraw();
+  ui.z.hidden = true;
   ui.o.hidden = false;
   ui.e.required = false;
   ui.l.hidden = !q;
@@ -124,16 +125,12 @@ async function send(ev) {
   ui.z.focus();
 }
 
-// Touch: a button by the selection.
+// Touch: the button for a selection in an article.
 function selectionChanged() {
   const range = host.touch() && !(ui && ui.dlg.open) && selected();
-  if (ui) ui.f.hidden = !range;
-  if (!range) return;
-  const f = build().f;
-  const box = range.getBoundingClientRect();
-  saved = range;
-  f.hidden = false;
-  f.style.cssText = `top:${Math.min(box.bottom + 8, innerHeight - 60)}px;left:${Math.max(8, Math.min(box.left, innerWidth - f.offsetWidth - 8))}px`;
+  if (!range) return withdraw();
+  build();
+  offer(range, L.t, open);
 }
 
 if (host) {

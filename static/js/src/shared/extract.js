@@ -214,7 +214,7 @@ function paragraphBlock(chain, hidden) {
   if (!best || most < C.min_chars) return null;
   // Up to the block that adds only a little to it: the headline and byline, not the menus.
   for (let i = chain.indexOf(best) + 1; i < chain.length && !/^(body|html)$/.test(lower(chain[i])); i++) {
-    if (textLength(chain[i], hidden) > 1.1 * textLength(best, hidden)) break;
+    if (textLength(chain[i], hidden) > 1.25 * textLength(best, hidden)) break;
     best = chain[i];
   }
   return { root: best, choice: 'paragraphs' };

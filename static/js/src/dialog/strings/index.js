@@ -12,3 +12,6 @@ export const pickLang = (...tags) =>
 
 /** The strings of `lang`; a missing key falls back to English. */
 export const stringsFor = (lang) => ({ ...en, ...STRINGS[lang] });
+
+/** The direction of `lang`'s script: the dialog follows its own language, not the page. */
+export const dirOf = (lang) => (/^(ar|fa|he|ur|yi)$/.test(lang) ? 'rtl' : 'ltr');
