@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.models import NotifySetting, Site, SiteSettings
+from feedback.models.core import TITLE_SUFFIX_MAX
 from feedback.origins import InvalidOrigin, parse_allowed_origin
+from feedback.text import has_unstorable_text
 
 NAME_MAX = 200
 MAX_ORIGINS = 100
@@ -93,3 +95,17 @@ def set_options(
         "fetch_pages": fetch_pages,
     }
     return site.change_options(**{k: v for k, v in changes.items() if v is not None})
+
+
+def set_title_suffix(site: Site, raw: str) -> str:
+    """The suffix the site's titles carry (" · Sport", say), left off where titles are
+    listed besides " — Site name"; empty for none."""
+    suffix = (raw or "").strip()
+    if len(suffix) > TITLE_SUFFIX_MAX:
+        raise Invalid.field(
+            "title_suffix", f"Keep the suffix to {TITLE_SUFFIX_MAX} characters or fewer."
+        )
+    if has_unstorable_text(suffix) or any(char in suffix for char in "\r\n"):
+        raise Invalid.field("title_suffix", "The suffix is one line of ordinary text.")
+    site.change_options(title_suffix=suffix)
+    return suffix

@@ -36,3 +36,37 @@ def xml_safe(text: str) -> str:
     """``text`` without the characters XML 1.0 forbids: one report with a U+0001 in its
     title would otherwise make a whole feed unreadable for every subscriber."""
     return _NOT_XML.sub("", text)
+
+
+def folded_for_search(*parts: str | None) -> str:
+    """The parts as search compares them: case-folded (any script: "Ё" finds "ё", "ß"
+    finds "SS") and joined by line breaks, which a search box cannot hold, so a match
+    never spans two parts."""
+    return "\n".join(part.casefold() for part in parts if part)
+
+
+# A title's trailing " — Site", " | Site" or " - Site": the separators sites put before
+# their own name. The dash needs a space on both sides so "Jean-Luc" stays whole.
+_TITLE_SEPARATORS = (" — ", " \u2013 ", " | ", " - ", " · ", " :: ")  # — en dash | - · ::
+
+
+def title_without_suffix(title: str, site_name: str, extra_suffix: str = "") -> str:
+    """``title`` without the site's own name at its end (after one of the usual
+    separators) and without ``extra_suffix`` (the site's setting), in either order,
+    ignoring case; never left empty."""
+    original = (title or "").strip()
+    endings = [separator + site_name.strip() for separator in _TITLE_SEPARATORS]
+    if not (site_name or "").strip():
+        endings = []
+    if extra_suffix.strip():
+        endings.append(extra_suffix.strip())
+    shown = original
+    trimmed = True
+    while trimmed:
+        trimmed = False
+        for ending in endings:
+            tail = shown[-len(ending) :]
+            if len(shown) > len(ending) and tail.casefold() == ending.casefold():
+                shown = shown[: -len(ending)].rstrip(" —\u2013|-·:")
+                trimmed = True
+    return shown or original

@@ -1,5 +1,7 @@
 """Migrations build the models' schema from empty, on SQLite and PostgreSQL."""
 
+# ruff: noqa: RUF001 - Cyrillic, Greek and typographic dashes are the point of some tests
+
 from __future__ import annotations
 
 import uuid
@@ -234,3 +236,56 @@ def test_articles_with_open_reports_are_due_for_a_fetch_after_the_upgrade(empty_
     rows = db.session.scalars(select(ArticleFetch)).all()
     assert [(row.article_id, row.step) for row in rows] == [(1, 0)]
     assert rows[0].due_at <= datetime.now(UTC)
+
+
+def test_reports_and_titles_stored_before_the_search_columns_are_folded(empty_database_app):
+    """The upgrade fills the case-folded search text of what is already stored, so the
+    queue's search finds old reports as it finds new ones."""
+    from sqlalchemy import Uuid, bindparam, text
+
+    from feedback.models import Article, Suggestion, UTCDateTime
+
+    upgrade(directory=str(MIGRATIONS_DIR), revision="0005")
+    now = datetime.now(UTC)
+    stamped = bindparam("now", type_=UTCDateTime())
+    with db.engine.begin() as connection:
+        for statement in (
+            "INSERT INTO site (id, name, public_key, allowed_origins, secret_hash, settings,"
+            " created_at) VALUES (1, 'Old', 'old-key', '[]', :hash, '{}', :now)",
+            "INSERT INTO article (id, site_id, url, title, current_revision_number,"
+            " created_at, updated_at) VALUES (1, 1, 'https://news.example.com/gorod',"
+            " 'Город У Моря', 1, :now, :now)",
+            "INSERT INTO article_revision (id, article_id, number, text, sha256, created_at)"
+            " VALUES (1, 1, 1, 'Расположеный у моря.', :hash, :now)",
+        ):
+            connection.execute(text(statement).bindparams(stamped), {"hash": "0" * 64, "now": now})
+        report = text(
+            "INSERT INTO suggestion (id, site_id, article_id, revision_id, kind, status,"
+            " exact, replacement, comment, reporter_name, reporter_notify, honeypot,"
+            " request_digest, anchor_state, text_changed, report_count, created_at,"
+            " updated_at) VALUES (:id, 1, 1, 1, 'typo', 'new', :exact, :replacement,"
+            " :comment, :name, false, false, :hash, 'anchored', false, 1, :now, :now)"
+        ).bindparams(bindparam("id", type_=Uuid()), stamped)
+        ids = [uuid.uuid4() for _ in range(3)]
+        for key, comment in zip(ids, ["Двойная «Н»", None, "STRAẞE"], strict=True):
+            connection.execute(
+                report,
+                {
+                    "id": key,
+                    "exact": "Расположеный",
+                    "replacement": "Расположенный",
+                    "comment": comment,
+                    "name": "Нина" if comment else None,
+                    "hash": "0" * 64,
+                    "now": now,
+                },
+            )
+
+    upgrade(directory=str(MIGRATIONS_DIR))
+    folded = {row.id: row.search_text for row in db.session.scalars(select(Suggestion))}
+    assert folded == {
+        ids[0]: "расположеный\nрасположенный\nдвойная «н»\nнина",
+        ids[1]: "расположеный\nрасположенный",
+        ids[2]: "расположеный\nрасположенный\nstrasse\nнина",
+    }
+    assert db.session.scalar(select(Article.search_title)) == "город у моря"

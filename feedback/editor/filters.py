@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask import Flask
 from flask_login import current_user
 
+from feedback.anchoring import QUOTE_CONTEXT_CHARS
 from feedback.models import SuggestionStatus, utcnow, zone_of
 from feedback.worddiff import word_diff
 
 CONTEXT_CHARS = 40
+_SPACE = re.compile(r"\s")
 
 STATUS_ACTIONS = {
     SuggestionStatus.ACCEPTED: "Accept",
@@ -48,13 +51,38 @@ def local_time(moment: datetime | None) -> str:
 
 
 def before_context(prefix: str | None, size: int = CONTEXT_CHARS) -> str:
+    """The last ``size`` characters or fewer of the text before a quote, starting at a
+    word: a word the cut would halve is left out, and "…" says text was left out."""
     text = prefix or ""
-    return ("…" + text[-size:].lstrip()) if len(text) > size else text
+    if len(text) > size:
+        halved = not text[-size - 1].isspace()
+        text = text[-size:]
+    elif len(text) >= QUOTE_CONTEXT_CHARS:
+        # As long as the snippet sends: cut from the article at any character.
+        halved = True
+    else:
+        return text  # the article's start
+    if halved and not text[0].isspace():
+        space = _SPACE.search(text)
+        text = text[space.end() :] if space else ""
+    return "…" + text.lstrip()
 
 
 def after_context(suffix: str | None, size: int = CONTEXT_CHARS) -> str:
+    """The first ``size`` characters or fewer of the text after a quote, ending at a
+    word's end, then "…"."""
     text = suffix or ""
-    return (text[:size].rstrip() + "…") if len(text) > size else text
+    if len(text) > size:
+        halved = not text[size].isspace()
+        text = text[:size]
+    elif len(text) >= QUOTE_CONTEXT_CHARS:
+        halved = True
+    else:
+        return text  # the article's end
+    if halved and not text[-1].isspace():
+        spaces = [found.start() for found in _SPACE.finditer(text)]
+        text = text[: spaces[-1]] if spaces else ""
+    return text.rstrip() + "…"
 
 
 def nav_memberships():

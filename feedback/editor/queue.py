@@ -15,13 +15,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam, func, or_, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from feedback.editor.access import parse_number
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.models import Article, Suggestion, SuggestionKind, SuggestionStatus
 from feedback.models.core import OPEN_STATUSES, AnchorState
+from feedback.text import folded_for_search
 
 SORTS = {
     "newest": "Newest first",
@@ -30,16 +31,39 @@ SORTS = {
 }
 ANCHOR_FILTERS = {
     "": "Any",
-    "orphaned": "Text gone from the article",
     "changed": "Text changed since reported",
 }
 MAX_SEARCH_LENGTH = 200
+# Tab counts stop here: past it the tab says "1,000+" (counting further costs a scan).
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class Tab:
+    label: str
+    statuses: tuple[SuggestionStatus, ...]
+    # True: only reports whose text is gone; False: only those still in the text;
+    # None: either.
+    orphaned: bool | None
+
+
+TABS = {
+    "new": Tab("New", (SuggestionStatus.NEW,), orphaned=False),
+    "accepted": Tab("Accepted, waiting for the fix", (SuggestionStatus.ACCEPTED,), False),
+    "done": Tab(
+        "Done",
+        (SuggestionStatus.FIXED, SuggestionStatus.REJECTED, SuggestionStatus.SPAM),
+        orphaned=None,
+    ),
+    "gone": Tab("Text gone", tuple(sorted(OPEN_STATUSES)), orphaned=True),
+}
+DEFAULT_TAB = "new"
 
 
 @dataclass(frozen=True)
 class QueueFilters:
     site: int | None = None
-    statuses: tuple[SuggestionStatus, ...] = tuple(sorted(OPEN_STATUSES))
+    tab: str = DEFAULT_TAB
     kind: SuggestionKind | None = None
     article: int | None = None
     assignee: str = ""  # "", "me", "none" or a user id
@@ -49,14 +73,18 @@ class QueueFilters:
     sort: str = "newest"
     errors: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def statuses(self) -> tuple[SuggestionStatus, ...]:
+        return TABS[self.tab].statuses
+
     def args(self, **changes) -> dict[str, object]:
         """The URL query for these filters (defaults left out), with ``changes``."""
         current = replace(self, **{k: v for k, v in changes.items() if k in _FIELDS})
         args: dict[str, object] = {}
         if current.site is not None:
             args["site"] = current.site
-        if set(current.statuses) != OPEN_STATUSES:
-            args["status"] = [status.value for status in current.statuses] or ["all"]
+        if current.tab != DEFAULT_TAB:
+            args["tab"] = current.tab
         if current.kind is not None:
             args["kind"] = current.kind.value
         if current.article is not None:
@@ -88,15 +116,11 @@ def parse_filters(args) -> QueueFilters:
                 errors[name] = f"“{raw}” is not a {name} number."
             else:
                 values[name] = number
-    statuses = args.getlist("status")
-    if statuses and statuses != ["open"]:
-        if statuses == ["all"]:
-            values["statuses"] = tuple(SuggestionStatus)
-        else:
-            try:
-                values["statuses"] = tuple(sorted({SuggestionStatus(s) for s in statuses}))
-            except ValueError:
-                errors["status"] = "Unknown status; choose from the list."
+    tab = args.get("tab", "")
+    if tab in TABS:
+        values["tab"] = tab
+    elif tab:
+        errors["tab"] = "Unknown tab; choose one of the tabs."
     kind = args.get("kind", "")
     if kind:
         try:
@@ -122,7 +146,9 @@ def parse_filters(args) -> QueueFilters:
     elif q:
         values["q"] = q
     anchor = args.get("anchor", "")
-    if anchor in ANCHOR_FILTERS:
+    if anchor == "orphaned" and not tab:
+        values["tab"] = "gone"  # links from before the tabs
+    elif anchor in ANCHOR_FILTERS:
         values["anchor"] = anchor
     else:
         errors["anchor"] = "Unknown text filter."
@@ -138,14 +164,36 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _matches(search: str):
+    """A group matches when any of its reports' quote, fix, comment or reporter's name,
+    or its article's title, holds ``search``, in any case of any script: both sides are
+    case-folded in Python (``folded_for_search``), as SQL's own folding is ASCII-only
+    on SQLite."""
+    pattern = f"%{_escape_like(folded_for_search(search))}%"
+    duplicates = aliased(Suggestion)
+    in_group = select(duplicates.duplicate_of_id).where(
+        duplicates.duplicate_of_id.is_not(None),
+        duplicates.search_text.like(pattern, escape="\\"),
+    )
+    titles = select(Article.id).where(Article.search_title.like(pattern, escape="\\"))
+    return or_(
+        Suggestion.search_text.like(pattern, escape="\\"),
+        Suggestion.article_id.in_(titles),
+        Suggestion.id.in_(in_group),
+    )
+
+
 def filtered(filters: QueueFilters, site_ids: list[int], user_id: int) -> Select:
     """The group heads matching ``filters`` among the sites in ``site_ids``."""
     query = select(Suggestion).where(Suggestion.duplicate_of_id.is_(None))
     if filters.site is not None:
         site_ids = [site_id for site_id in site_ids if site_id == filters.site]
     query = query.where(Suggestion.site_id.in_(site_ids))
-    if filters.statuses:
-        query = query.where(Suggestion.status.in_(filters.statuses))
+    tab = TABS[filters.tab]
+    query = query.where(Suggestion.status.in_(tab.statuses))
+    if tab.orphaned is not None:
+        wanted = AnchorState.ORPHANED if tab.orphaned else AnchorState.ANCHORED
+        query = query.where(Suggestion.anchor_state == wanted)
     if filters.kind is not None:
         query = query.where(Suggestion.kind == filters.kind)
     if filters.article is not None:
@@ -158,24 +206,10 @@ def filtered(filters: QueueFilters, site_ids: list[int], user_id: int) -> Select
         query = query.where(Suggestion.assignee_id == int(filters.assignee))
     if filters.min_reports > 1:
         query = query.where(Suggestion.report_count >= filters.min_reports)
-    if filters.anchor == "orphaned":
-        query = query.where(Suggestion.anchor_state == AnchorState.ORPHANED)
-    else:
-        # Reports whose text is gone are listed apart (the "text gone" view).
-        query = query.where(Suggestion.anchor_state == AnchorState.ANCHORED)
-        if filters.anchor == "changed":
-            query = query.where(Suggestion.text_changed.is_(True))
+    if filters.anchor == "changed":
+        query = query.where(Suggestion.text_changed.is_(True))
     if filters.q:
-        pattern = f"%{_escape_like(filters.q)}%"
-        titles = select(Article.id).where(Article.title.ilike(pattern, escape="\\"))
-        query = query.where(
-            or_(
-                Suggestion.exact.ilike(pattern, escape="\\"),
-                Suggestion.comment.ilike(pattern, escape="\\"),
-                Suggestion.replacement.ilike(pattern, escape="\\"),
-                Suggestion.article_id.in_(titles),
-            )
-        )
+        query = query.where(_matches(filters.q))
     return query
 
 
@@ -259,15 +293,53 @@ def page(
     )
 
 
-def count_orphaned(site_ids: list[int]) -> int:
-    """Open report groups whose text is gone from their article."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Suggestion)
-        .where(
-            Suggestion.site_id.in_(site_ids),
-            Suggestion.duplicate_of_id.is_(None),
-            Suggestion.status.in_(OPEN_STATUSES),
-            Suggestion.anchor_state == AnchorState.ORPHANED,
-        )
-    )
+def count_tabs(filters: QueueFilters, site_ids: list[int], user_id: int) -> dict[str, int]:
+    """How many groups each tab holds under the other filters, each counted up to
+    ``COUNT_CAP + 1`` only (a number past the cap reads "1,000+"): every count then
+    stops after a bounded walk of an index, however many reports there are."""
+    counts = {}
+    for name in TABS:
+        heads = filtered(replace(filters, tab=name), site_ids, user_id)
+        capped = heads.with_only_columns(Suggestion.id).limit(COUNT_CAP + 1).subquery()
+        counts[name] = db.session.scalar(select(func.count()).select_from(capped))
+    return counts
+
+
+def shown_count(count: int) -> str:
+    """A tab's count as shown: "1,000+" past the cap."""
+    return f"{COUNT_CAP:,}+" if count > COUNT_CAP else f"{count:,}"
+
+
+@dataclass(frozen=True)
+class Chip:
+    """An active filter as the page names it, and the filters without it."""
+
+    label: str
+    without: dict[str, object]
+
+
+def chips(filters: QueueFilters, names: dict[str, dict]) -> list[Chip]:
+    """The filters in force besides the tab, each removable on its own. ``names`` maps
+    "site", "article" and "assignee" values to what the page calls them."""
+    found: list[Chip] = []
+
+    def add(label: str, **reset) -> None:
+        found.append(Chip(label, filters.args(**reset)))
+
+    if filters.q:
+        add(f"Search: “{filters.q}”", q="")
+    if filters.site is not None:
+        add(f"Site: {names['site'].get(filters.site, filters.site)}", site=None)
+    if filters.article is not None:
+        add(f"Article: {names['article'].get(filters.article, filters.article)}", article=None)
+    if filters.kind is not None:
+        add(f"Kind: {filters.kind.value}", kind=None)
+    if filters.assignee:
+        who = {"me": "me", "none": "nobody"}.get(filters.assignee)
+        who = who or names["assignee"].get(int(filters.assignee), filters.assignee)
+        add(f"Assigned to {who}", assignee="")
+    if filters.min_reports > 1:
+        add(f"Reported by at least {filters.min_reports} readers", min_reports=1)
+    if filters.anchor:
+        add(ANCHOR_FILTERS[filters.anchor], anchor="")
+    return found

@@ -139,6 +139,22 @@ def rename(site_id: int):
     return _saved(site_id, "Site name saved.")
 
 
+@blp.post("/settings/title-suffix")
+def save_title_suffix(site_id: int):
+    site = _owned_site(site_id)
+    raw = request.form.get("title_suffix") or ""
+    try:
+        suffix = sites.set_title_suffix(site, raw)
+    except Invalid as error:
+        message = error.message_of("title_suffix")
+        return _refuse(site, "title_suffix", message, {"title_suffix": raw})
+    db.session.commit()
+    return _saved(
+        site_id,
+        f"Titles are listed without “{suffix}” too." if suffix else "No extra title suffix.",
+    )
+
+
 @blp.post("/settings/origins")
 def save_origins(site_id: int):
     site = _owned_site(site_id)

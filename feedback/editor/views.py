@@ -26,6 +26,7 @@ from feedback.editor.auth import safe_next
 from feedback.errors import Invalid, NotFound, OperationError, error_response
 from feedback.extensions import db
 from feedback.models import (
+    Article,
     ArticleRevision,
     AuditEvent,
     Decision,
@@ -53,6 +54,7 @@ ARTICLE_CONTEXT_CHARS = 400
 # Keys of bulk actions, and the status each moves to.
 BULK_STATUS = {
     "accept": SuggestionStatus.ACCEPTED,
+    "fix": SuggestionStatus.FIXED,
     "reject": SuggestionStatus.REJECTED,
     "spam": SuggestionStatus.SPAM,
 }
@@ -134,18 +136,29 @@ def queue_view():
         filters.errors["cursor"] = error.fields["cursor"][0]
         found = queue.page(query, filters.sort, size)
     visible_sites = [m.site_id for m in members if filters.site in (None, m.site_id)]
+    assignees = _assignees(visible_sites)
+    article = db.session.get(Article, filters.article) if filters.article is not None else None
+    if article is not None and article.site_id not in site_ids:
+        article = None  # another site's: its title is not the user's to see
+    names = {
+        "site": {m.site_id: m.site.name for m in members},
+        "article": {article.id: article.short_title} if article else {},
+        "assignee": {user.id: user.display_name for user in assignees},
+    }
     return render_template(
         "editor/queue.html",
         filters=filters,
         page=found,
         members=members,
         triage_sites={m.site_id for m in members if m.may(Action.TRIAGE)},
-        orphaned=queue.count_orphaned(visible_sites) if visible_sites else 0,
+        tabs=queue.TABS,
+        counts=queue.count_tabs(filters, site_ids, current_user.id),
+        shown_count=queue.shown_count,
+        chips=queue.chips(filters, names),
         kinds=list(SuggestionKind),
-        statuses=list(SuggestionStatus),
         sorts=queue.SORTS,
         anchors=queue.ANCHOR_FILTERS,
-        assignees=_assignees(visible_sites),
+        assignees=assignees,
         bulk_actions=BULK_STATUS,
     ), (400 if filters.errors else 200)
 
@@ -178,7 +191,7 @@ def _selected_reports(raw_ids: list[str]) -> list[Suggestion]:
 
 @blp.post("/bulk")
 def bulk():
-    """Accept, reject, mark as spam or assign every selected report at once."""
+    """Accept, mark fixed, reject, mark as spam or assign every selected report at once."""
     action = request.form.get("action", "")
     reports = _selected_reports(request.form.getlist("ids"))
     decision = workflow.start_decision(current_user)
@@ -194,15 +207,18 @@ def bulk():
         message = f"{moved} {'report' if moved == 1 else 'reports'} now {status.value}."
         if skipped:
             message += f" {skipped} left as they were: that move is not allowed from their status."
-    elif action == "assign":
-        assignee = _assignee_from_form()
+    elif action in ("assign", "assign_me"):
+        if action == "assign_me":
+            assignee = current_user._get_current_object()
+        else:
+            assignee = _assignee_from_form()
         for report in reports:
             workflow.assign(report, assignee, current_user, decision)
         who = assignee.display_name if assignee else "nobody"
         noun = "report" if len(reports) == 1 else "reports"
         message = f"{len(reports)} {noun} assigned to {who}."
     else:
-        raise Invalid.field("action", "Choose accept, reject, spam or assign.")
+        raise Invalid.field("action", "Choose accept, mark fixed, reject, spam or assign.")
     decision.summary = message
     _commit_decision(decision)
     return _done(message, url_for(".queue"), decision)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    event,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,6 +29,7 @@ from feedback.anchoring import QUOTE_CONTEXT_CHARS, text_fragment_url
 from feedback.extensions import db
 from feedback.models.types import UTCDateTime, string_enum, utcnow
 from feedback.origins import origin_allowed, url_on_origins
+from feedback.text import folded_for_search, title_without_suffix
 
 if TYPE_CHECKING:
     from feedback.models.accounts import User
@@ -42,6 +44,9 @@ class NotifySetting(enum.StrEnum):
     OFF = "off"
 
 
+TITLE_SUFFIX_MAX = 200
+
+
 @dataclass(frozen=True)
 class SiteSettings:
     """A site's options, typed; stored as JSON in ``Site.settings``."""
@@ -54,6 +59,8 @@ class SiteSettings:
     corrections_public: bool = False
     # Whether the service may read the site's article pages to confirm fixes.
     fetch_pages: bool = True
+    # A suffix the site puts on its titles (besides " — Site name"), left off in lists.
+    title_suffix: str = ""
 
     @classmethod
     def from_json(cls, raw: dict | None) -> SiteSettings:
@@ -68,6 +75,7 @@ class SiteSettings:
             notify_readers_on_reject=bool(raw.get("notify_readers_on_reject")),
             corrections_public=bool(raw.get("corrections_public")),
             fetch_pages=bool(raw.get("fetch_pages", True)),
+            title_suffix=str(raw.get("title_suffix") or "")[:TITLE_SUFFIX_MAX],
         )
 
     def as_json(self) -> dict:
@@ -150,6 +158,8 @@ class Article(db.Model):
     # What editors see: the title of the newest verified text; until there is one, the
     # first reader's (a claim, never published).
     title: Mapped[str] = mapped_column(String(500), default="")
+    # The title case-folded, for the queue's search (kept by ``_fold_title``).
+    search_title: Mapped[str] = mapped_column(String(500), default="")
     # The verified revision the article reads as now (revisions.current_verified_revision):
     # usually the newest verified one, but a CMS may put back an older text, which is then
     # current again. Empty while the site has said nothing: a reader's text never sets it.
@@ -168,6 +178,17 @@ class Article(db.Model):
         text; the URL while it has none (a reader's title is only a claim)."""
         verified_title = self.title if self.current_revision_number is not None else ""
         return verified_title or self.url
+
+    @property
+    def short_title(self) -> str:
+        """The title without the site's name or its set suffix at the end (for lists)."""
+        return title_without_suffix(self.title, self.site.name, self.site.options.title_suffix)
+
+
+@event.listens_for(Article, "before_insert")
+@event.listens_for(Article, "before_update")
+def _fold_title(_mapper, _connection, article: Article) -> None:
+    article.search_title = folded_for_search(article.title)
 
 
 class RevisionSource(enum.StrEnum):
@@ -322,6 +343,9 @@ class Suggestion(db.Model):
     reporter_name: Mapped[str | None] = mapped_column(String(200))
     reporter_email: Mapped[str | None] = mapped_column(String(254))
     reporter_notify: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The quote, the fix, the comment and the reporter's name case-folded, for the
+    # queue's search in any script (SQLite folds ASCII only); kept by ``_fold_search``.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[SuggestionStatus] = mapped_column(
         string_enum(SuggestionStatus), default=SuggestionStatus.NEW
     )
@@ -408,3 +432,11 @@ class Suggestion(db.Model):
 
     def can_move_to(self, status: SuggestionStatus) -> bool:
         return status in ALLOWED_TRANSITIONS[self.status]
+
+
+@event.listens_for(Suggestion, "before_insert")
+@event.listens_for(Suggestion, "before_update")
+def _fold_search(_mapper, _connection, report: Suggestion) -> None:
+    report.search_text = folded_for_search(
+        report.exact, report.replacement, report.comment, report.reporter_name
+    )

@@ -2,13 +2,17 @@
 // so the pages keep a Content Security Policy without 'unsafe-inline' scripts.
 (() => {
   'use strict';
-  const KEY_STATUS = { a: 'accepted', r: 'rejected', s: 'spam' };
+  const KEY_STATUS = { a: 'accepted', f: 'fixed', r: 'rejected', s: 'spam' };
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || '';
   const dialog = document.getElementById('shortcuts');
   const table = document.getElementById('queue');
   const rows = table ? [...table.querySelectorAll('tbody tr')] : [];
   const selectAll = document.getElementById('select-all');
   const selectedCount = document.getElementById('selected-count');
+  const search = document.getElementById('search');
+  // The cursor is remembered per list (the page's own URL), so it stays on its row
+  // after a reload or a bulk action, which come back to the same URL.
+  const cursorKey = `queue-cursor:${window.location.pathname}${window.location.search}`;
   let current = -1;
 
   const announcer = document.createElement('p');
@@ -111,6 +115,18 @@
       row.setAttribute('aria-current', i === current ? 'true' : 'false');
     });
     rows[current].scrollIntoView({ block: 'nearest' });
+    try {
+      sessionStorage.setItem(cursorKey, JSON.stringify({ id: rows[current].dataset.id, index: current }));
+    } catch (_) { /* storage off: the cursor starts at the top next time */ }
+  }
+
+  function savedCursor() {
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(cursorKey) || 'null'); } catch (_) { saved = null; }
+    if (!saved) return 0;
+    const same = rows.findIndex((row) => row.dataset.id === saved.id);
+    // Its row has left the list (acted on): the row now in its place.
+    return same >= 0 ? same : Math.min(Number(saved.index) || 0, rows.length - 1);
   }
 
   function updateSelection() {
@@ -119,6 +135,7 @@
     if (selectedCount) {
       selectedCount.textContent = picked
         ? `${picked} selected` : 'Select reports with x or the boxes.';
+      selectedCount.closest('.bulk-bar')?.classList.toggle('has-selection', picked > 0);
     }
     if (selectAll) selectAll.checked = picked > 0 && picked === boxes.filter((b) => !b.disabled).length;
   }
@@ -141,6 +158,34 @@
     }
     row.className = row.className.replace(/\bstatus-\S+/, `status-${status}`);
     row.classList.toggle('done', done);
+  }
+
+  async function assignToMe(url) {
+    const { ok, data, status } = await post(url, { assignee: 'me' });
+    announce(data.message || data.error?.message || `Could not assign the report (${status}).`, !ok);
+    return ok;
+  }
+
+  async function assignRowToMe() {
+    const row = rows[current];
+    if (!row) return;
+    if (row.dataset.triage !== 'yes') {
+      announce('You may read this site’s reports but not change them.', true);
+      return;
+    }
+    if (await assignToMe(row.dataset.assignUrl)) {
+      const who = row.querySelector('.assignee .who');
+      if (who) who.textContent = document.querySelector('.topbar .who')?.textContent || 'me';
+    }
+  }
+
+  async function assignReportToMe() {
+    const form = document.querySelector('form[action$="/assign"]');
+    if (!form) {
+      announce('You may read this report but not change it.', true);
+      return;
+    }
+    if (await assignToMe(form.action)) window.location.reload();
   }
 
   async function triageRow(status) {
@@ -187,7 +232,10 @@
     if (isTyping(event.target)) return;
     if (dialog?.open && event.key !== '?') return;
     const key = event.key;
-    if (key === '?') {
+    if (key === '/' && search) {
+      search.focus();
+      search.select();
+    } else if (key === '?') {
       if (dialog?.open) dialog.close(); else dialog?.showModal();
     } else if (table && (key === 'j' || key === 'k')) {
       focusRow(current + (key === 'j' ? 1 : -1));
@@ -199,6 +247,9 @@
       undoLast();
     } else if (table && key === 'x') {
       toggleSelected();
+    } else if (key === 'm') {
+      if (table) assignRowToMe();
+      else if (document.body.classList.contains('report-page')) assignReportToMe();
     } else if (!table && key === 'u') {
       document.getElementById('back-to-queue')?.click();
     } else {
@@ -220,5 +271,5 @@
     });
     updateSelection();
   });
-  if (rows.length) focusRow(0);
+  if (rows.length) focusRow(savedCursor());
 })();

@@ -79,6 +79,14 @@ def open_queue(page: Page, live_server, query: str = "") -> None:
     wait_for_script(page)
 
 
+def open_filters(page: Page) -> None:
+    """Unfold the queue's filters (folded away until asked for)."""
+    summary = page.locator("details.more-filters > summary")
+    if page.locator("details.more-filters[open]").count() == 0:
+        summary.click()
+    expect(page.locator("details.more-filters")).to_have_attribute("open", "")
+
+
 def wait_for_script(page: Page) -> None:
     if rows(page).count():
         expect(rows(page).first).to_have_class(CURRENT)

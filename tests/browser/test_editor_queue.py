@@ -17,6 +17,7 @@ from tests.browser.editor_helpers import (
     CURRENT,
     badge,
     expect_current,
+    open_filters,
     open_queue,
     post_report,
     post_reports,
@@ -123,12 +124,14 @@ def test_keyboard_triage(page: Page, live_server):
     page.keyboard.press("?")
     expect(dialog).to_be_hidden()
 
-    # A reload shows what was stored: spam and rejected have left the open queue.
+    # A reload shows what was stored: only the new report is left in the New tab.
     page.reload()
     wait_for_script(page)
-    assert row_ids(page) == [newest, oldest]
-    expect(badge(page, newest)).to_have_text("accepted")
+    assert row_ids(page) == [oldest]
     expect(badge(page, oldest)).to_have_text("new")
+    open_queue(page, live_server, "?tab=accepted")
+    assert row_ids(page) == [newest]
+    expect(badge(page, newest)).to_have_text("accepted")
 
 
 @pytest.mark.parametrize("key", ["o", "Enter"])
@@ -250,12 +253,11 @@ def test_filters_live_in_the_url(page: Page, live_server):
 
     sign_in(page, live_server)
     open_queue(page, live_server)
-    assert set(row_ids(page)) == {wanted, wrong_kind, no_match, accepted}
+    assert set(row_ids(page)) == {wanted, wrong_kind, no_match}
 
     form = page.locator("form.filters")
+    open_filters(page)
     form.locator('select[name="kind"]').select_option("factual")
-    form.locator('input[name="status"][value="accepted"]').uncheck()
-    form.locator('input[name="status"][value="new"]').check()
     form.locator('input[name="q"]').fill("bridge")
     form.get_by_role("button", name="Apply").click()
 
@@ -264,14 +266,14 @@ def test_filters_live_in_the_url(page: Page, live_server):
     query = parse_qs(urlsplit(page.url).query)
     assert query["kind"] == ["factual"]
     assert query["q"] == ["bridge"]
-    assert query["status"] == ["new"]
+    assert "tab" not in query
     assert row_ids(page) == [wanted]
     for absent in (wrong_kind, no_match, accepted):
         expect(row(page, absent)).to_have_count(0)
-    # The form shows the filters it applied.
+    # The form shows the filters it applied, and the chips name them.
     expect(form.locator('select[name="kind"]')).to_have_value("factual")
     expect(form.locator('input[name="q"]')).to_have_value("bridge")
-    expect(form.locator('input[name="status"][value="accepted"]')).not_to_be_checked()
+    expect(page.locator(".chips .chip")).to_contain_text(["Search: “bridge”", "Kind: factual"])
 
     # The URL is a bookmark: a new page opened on it shows the same rows.
     bookmark = page.url
@@ -367,6 +369,7 @@ def test_pages_keep_the_filters_and_the_order(page: Page, live_server, monkeypat
     sign_in(page, live_server)
     open_queue(page, live_server)
     form = page.locator("form.filters")
+    open_filters(page)
     form.locator('select[name="kind"]').select_option("factual")
     form.locator('select[name="sort"]').select_option("oldest")
     form.get_by_role("button", name="Apply").click()

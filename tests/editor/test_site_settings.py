@@ -172,7 +172,28 @@ def test_options_keep_other_settings(owner, site):
         "notify_readers_on_reject": False,
         "default_notify": "hourly",
         "fetch_pages": True,
+        "title_suffix": "",
     }
+
+
+def test_owner_sets_the_title_suffix_the_queue_leaves_off(owner, site):
+    response = owner.post(url(site, "/title-suffix"), {"title_suffix": "  · Sport  "})
+    assert response.status_code == 303
+    assert fresh(site).options.title_suffix == "· Sport"
+    page = text(owner.get(url(site)))
+    assert "Titles are listed without “· Sport” too." in page
+    assert re.search(r'name="title_suffix" value="· Sport"', owner.get(url(site)).text)
+
+    too_long = "x" * 201
+    response = owner.post(url(site, "/title-suffix"), {"title_suffix": too_long})
+    assert response.status_code == 422
+    assert "Keep the suffix to 200 characters or fewer." in response.text
+    assert f'value="{too_long}"' in response.text  # what was typed stays, to be fixed
+    assert fresh(site).options.title_suffix == "· Sport"  # and nothing changed
+
+    response = owner.post(url(site, "/title-suffix"), {"title_suffix": ""})
+    assert response.status_code == 303
+    assert fresh(site).options.title_suffix == ""
 
 
 def test_owner_turns_reading_the_sites_pages_off_and_on(owner, site):
