@@ -146,6 +146,7 @@ def check_article_url(site: SiteKey | Site, url: str) -> None:
             "article.url",
             "Not on the site's allowed origins; the site's owner must list every origin"
             " its article URLs use.",
+            "off_origins",
         )
 
 
