@@ -141,6 +141,7 @@ def test_revisions_stored_before_sources_are_claims_and_fixes_stay_fixed(empty_d
     stay fixed with their history, and nothing is deleted."""
     from feedback.models import (
         Article,
+        ArticleFetch,
         ArticleRevision,
         RevisionSource,
         Suggestion,
@@ -175,6 +176,9 @@ def test_revisions_stored_before_sources_are_claims_and_fixes_stay_fixed(empty_d
         (2, RevisionSource.UNKNOWN, "A rewritten text."),
     ]
     assert db.session.get(Article, 1).current_revision_number is None
+    # Its page is due to be read, for a verified text.
+    schedule = db.session.get(ArticleFetch, 1)
+    assert (schedule.step, schedule.due_at <= datetime.now(UTC)) == (0, True)
 
     still_open = db.session.get(Suggestion, opened)
     assert still_open.status == SuggestionStatus.NEW

@@ -73,3 +73,26 @@ def test_article_page_groups_reports_by_span_in_text_order(users, editor_client,
     corrections = page[page.index("Corrections for this article") : page.index("Reports, in")]
     assert "<del>eleven</del><ins>twelve</ins>" in corrections
     assert "then" not in corrections
+
+
+def test_report_page_says_whose_text_the_context_is(users, editor_client, report, site):
+    """With no text from the site, the context is the reader's own copy; once the site's
+    CMS pushes a text, the report stands in it and the page says so."""
+    from feedback import revisions
+    from feedback.models import RevisionSource
+    from tests.conftest import ARTICLE_TEXT
+
+    made = report()
+    client = editor_client(users["viewer"])
+    page = client.get(f"/editor/suggestions/{made.id}").text
+    assert "As this reader saw it (revision 1)" in page
+    assert "the reader's copy" in page
+
+    pushed = revisions.record_verified_text(
+        site, made.article.url, "Harbour ferry", "Update.\n" + ARTICLE_TEXT, RevisionSource.CMS
+    )
+    db.session.commit()
+    revisions.reanchor_article(made.article_id)
+    page = client.get(f"/editor/suggestions/{made.id}").text
+    assert f"The site's current text (revision {pushed.revision.number}, from its CMS)" in page
+    assert "a minute faster <mark>then</mark> the timetable promises." in page

@@ -36,6 +36,18 @@ def upgrade():
         " anchor_end = NULL, anchor_state = 'anchored', text_changed = false"
         " WHERE status IN ('new', 'accepted') AND anchor_revision_id IS NOT NULL"
     )
+    # Articles with open reports have their page read soon, for a verified text, and the
+    # backoff schedule from there.
+    op.execute(
+        "UPDATE article_fetch SET due_at = CURRENT_TIMESTAMP, step = 0 WHERE article_id IN"
+        " (SELECT article_id FROM suggestion WHERE status IN ('new', 'accepted'))"
+    )
+    op.execute(
+        "INSERT INTO article_fetch (article_id, due_at, step)"
+        " SELECT DISTINCT article_id, CURRENT_TIMESTAMP, 0 FROM suggestion"
+        " WHERE status IN ('new', 'accepted') AND article_id NOT IN"
+        " (SELECT article_id FROM article_fetch)"
+    )
 
 
 def downgrade():
