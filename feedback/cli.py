@@ -278,6 +278,40 @@ def intake_file(report_ids):
         sys.exit(1)
 
 
+@cli.group("reports")
+def reports_commands():
+    """Filed reports and their groups."""
+
+
+@reports_commands.command("regroup")
+@click.option("--site", "site_key", default=None, help="Only this site's reports (its key).")
+@click.option("--dry-run", is_flag=True, help="Say what would merge; change nothing.")
+def reports_regroup(site_key: str | None, dry_run: bool):
+    """Merge the open groups that are one mistake by today's rule (the same words, or
+    overlapping words giving the same text), each merge recorded in the history; flag
+    possible duplicates. Prints how many groups were merged."""
+    from feedback import grouping
+
+    site_id = None
+    if site_key is not None:
+        found = db.session.scalar(select(Site).where(Site.public_key == site_key))
+        if found is None:
+            raise click.ClickException(f"no site has the key {site_key!r}")
+        site_id = found.id
+    summary = grouping.regroup(site_id, dry_run=dry_run)
+    for folded, kept in summary.merges:
+        click.echo(f"{'would merge' if dry_run else 'merged'} {folded.id} into {kept.id}")
+    if dry_run:
+        db.session.rollback()
+        click.echo(
+            f"would merge {summary.merged} groups, would flag {summary.flagged} "
+            "possible duplicates (dry run: nothing changed)"
+        )
+        return
+    db.session.commit()
+    click.echo(f"merged {summary.merged} groups, flagged {summary.flagged} possible duplicates")
+
+
 @cli.group("mail")
 def mail_commands():
     """Mail the worker sends on its schedule."""

@@ -227,16 +227,22 @@ def article_link(suggestion: Suggestion) -> str:
     return suggestion.article_link()
 
 
-def mark_fixed_by_revision(suggestion: Suggestion, revision: ArticleRevision) -> None:
-    """Move a report to fixed because ``revision`` carries its fix; does not commit.
+def mark_fixed_by_revision(suggestion: Suggestion, revision: ArticleRevision) -> int:
+    """Move the report's whole group (its open reports) to fixed because ``revision``
+    carries the fix; returns how many moved; does not commit.
 
-    The status-change listeners (the reader's notice among them) hear of it with the
-    audit note ``fix_note(revision)``.
+    Each report moves through the transition table, and the status-change listeners
+    (each reader's notice among them) hear of it with the audit note ``fix_note(revision)``.
     """
     if not revision.verified:
         raise ValueError("only a verified text can carry a fix")  # a claim never fixes
-    workflow.move_status(
-        suggestion, SuggestionStatus.FIXED, None, fix_note(revision), fixed_in=revision
+    return workflow.move_group(
+        workflow.group_head(suggestion),
+        SuggestionStatus.FIXED,
+        None,
+        fix_note(revision),
+        fixed_in=revision,
+        open_only=True,
     )
 
 
@@ -290,9 +296,16 @@ def reanchor_article(article_id: int) -> ReanchorSummary:
             maps[revision_id] = anchoring.PositionMap(text_of(revision_id), newest.text)
         return maps[revision_id]
 
+    fixed = []
     for report in reports:
         outcome = _reanchor_report(report, newest, verified_ids, text_of, map_from)
         outcomes[outcome] += 1
+        if outcome == anchoring.AnchorOutcome.FIXED:
+            fixed.append(report)
+    # Every report is placed first, then each group with a fixed report moves as one.
+    for report in fixed:
+        if report.is_open:
+            mark_fixed_by_revision(report, newest)
     db.session.commit()
     if outcomes[anchoring.AnchorOutcome.FIXED]:
         background.send_mail_soon()
@@ -326,7 +339,7 @@ def _reanchor_report(
     report.anchor_state = AnchorState.ANCHORED
     report.anchor_start, report.anchor_end = found.start, found.end
     if found.outcome is anchoring.AnchorOutcome.FIXED:
-        mark_fixed_by_revision(report, newest)
+        report.text_changed = False
     else:
         # Against the reader's words, not the last revision's: a revert clears the flag.
         wording = newest.text[found.start : found.end]

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from feedback import anchoring, background, fetching, revisions, workflow
+from feedback import anchoring, background, fetching, grouping, revisions, workflow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
 from feedback.mail import instant
@@ -91,37 +91,6 @@ def _anchor_quote(text: str, quote: dict) -> anchoring.Quote:
     if found is None:
         raise Invalid.field("quote.exact", "Not found in the article text.", "quote_not_found")
     return anchoring.quote_at(text, *found)
-
-
-def _open_report_on_same_span(
-    article_id: int, quote: anchoring.Quote, replacement: str | None
-) -> Suggestion | None:
-    """The first open report on an overlapping span with the same quote and fix."""
-    return db.session.scalar(
-        select(Suggestion)
-        .where(
-            Suggestion.article_id == article_id,
-            Suggestion.duplicate_of_id.is_(None),
-            Suggestion.status.in_(OPEN_STATUSES),
-            Suggestion.exact == quote.exact,
-            Suggestion.start < quote.end,
-            Suggestion.end > quote.start,
-            (Suggestion.replacement == replacement)
-            if replacement is not None
-            else Suggestion.replacement.is_(None),
-        )
-        .order_by(Suggestion.created_at, Suggestion.id)
-        .limit(1)
-    )
-
-
-def _lock_span(article_id: int, exact: str) -> None:
-    """Until the commit, let no other report of the same words of the article look for
-    its group, so two readers reporting it at once form one group, not two. SQLite
-    writers take turns already (BEGIN IMMEDIATE); PostgreSQL takes a transaction-level
-    advisory lock on the article and the words, so other spans are not held up."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.pg_advisory_xact_lock(article_id, func.hashtext(exact))))
 
 
 @dataclass(frozen=True)
@@ -249,8 +218,9 @@ def _claim_incoming(report_id: uuid.UUID) -> IncomingReport | None:
 
 
 def file_report(report_id: uuid.UUID) -> Suggestion | None:
-    """File an accepted report as a Suggestion: upsert the article's revision, group it
-    with an open report of the same span, queue the notices, drop the stored body. Commits.
+    """File an accepted report as a Suggestion: upsert the article's revision, put it in
+    the open group of the same mistake (feedback.grouping), queue the notices, drop the
+    stored body. Commits.
 
     Returns None when there is nothing to do: filed already, or being filed by another
     worker right now.
@@ -270,10 +240,11 @@ def file_report(report_id: uuid.UUID) -> Suggestion | None:
     )
     revision = stored.revision
     quote = prepared.quote
-    duplicate_of = None
+    match = grouping.GroupMatch(None, None)
     if quote is not None and not prepared.honeypot:
-        _lock_span(revision.article_id, quote.exact)
-        duplicate_of = _open_report_on_same_span(revision.article_id, quote, prepared.replacement)
+        grouping.lock_article(revision.article_id)
+        match = grouping.find_group(revision, quote, prepared.replacement)
+    duplicate_of = match.head
 
     suggestion = Suggestion(
         id=report_id,
@@ -294,6 +265,7 @@ def file_report(report_id: uuid.UUID) -> Suggestion | None:
         status=SuggestionStatus.SPAM if prepared.honeypot else SuggestionStatus.NEW,
         honeypot=prepared.honeypot,
         duplicate_of_id=duplicate_of.id if duplicate_of else None,
+        possible_duplicate_of_id=match.possible.id if match.possible else None,
         user_agent=incoming.user_agent,
         client_hash=incoming.client_hash,
         request_digest=incoming.request_digest,
@@ -302,6 +274,10 @@ def file_report(report_id: uuid.UUID) -> Suggestion | None:
     db.session.add(suggestion)
     if duplicate_of is not None:
         workflow.count_new_duplicate(duplicate_of.id)
+        if duplicate_of.status != suggestion.status:
+            # It joins a group an editor accepted already: the group moves as one.
+            db.session.flush()
+            workflow.move_status(suggestion, duplicate_of.status, None, "joined its group")
     # Instant notices, once per report group: not for a duplicate, not for spam.
     outbox_ids = [] if prepared.honeypot or duplicate_of else instant.queue_new_report(suggestion)
     incoming.body = None

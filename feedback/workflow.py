@@ -182,6 +182,28 @@ def check_reader_message(head: Suggestion, status: SuggestionStatus, message: st
         raise Invalid.field("message", reason)
 
 
+def move_group(
+    head: Suggestion,
+    status: SuggestionStatus,
+    user: User | None,
+    note: str | None = None,
+    fixed_in: ArticleRevision | None = None,
+    decision: Decision | None = None,
+    *,
+    open_only: bool = False,
+) -> int:
+    """Move every report of the group of ``head`` to ``status``, each through
+    ``move_status``; return how many moved. Members already there stay as they are;
+    with ``open_only``, so do closed ones (the service never reopens or overrides a
+    decision)."""
+    moved = 0
+    for member in group_members(head):
+        if member.status != status and (member.is_open or not open_only):
+            move_status(member, status, user, note, fixed_in=fixed_in, decision=decision)
+            moved += 1
+    return moved
+
+
 def change_status(
     suggestion: Suggestion,
     status: SuggestionStatus,
@@ -196,10 +218,7 @@ def change_status(
     if not head.can_move_to(status):
         raise _refuse_move(head, status)
     check_reader_message(head, status, decision.message if decision else None)
-    members = group_members(head)
-    for member in members:
-        move_status(member, status, user, decision=decision)
-    return len(members)
+    return move_group(head, status, user, decision=decision)
 
 
 def decision_sites(decision: Decision) -> set[int]:
@@ -328,6 +347,29 @@ def count_new_duplicate(head_id) -> None:
     )
 
 
+def _join_group(suggestion: Suggestion, target: Suggestion, user: User | None, why: str) -> int:
+    """Put ``suggestion`` and its duplicates into the group of ``target`` (a head): they
+    take the target's status through the transition table; returns how many joined."""
+    db.session.flush()
+    left = suggestion.duplicate_of  # a member leaves its group: that one counts one less
+    moving = group_members(suggestion)
+    for member in moving:
+        member.duplicate_of_id = target.id
+        if member.status != target.status:
+            move_status(member, target.status, user)
+        record(member, user, AuditAction.DUPLICATE, str(target.id))
+    suggestion.report_count = 1
+    db.session.flush()
+    for head in (target, suggestion, left):
+        if head is not None:
+            db.session.expire(head, ["duplicates", "duplicate_of"])
+    if left is not None:
+        _recount(left)
+    _recount(target)
+    record(target, user, AuditAction.DUPLICATE, f"{len(moving)} joined this group{why}")
+    return len(moving)
+
+
 def mark_duplicate(suggestion: Suggestion, of: Suggestion, user: User) -> Suggestion:
     """Put ``suggestion`` (and any duplicates of its own) into the group of ``of``;
     returns that group's first report."""
@@ -341,19 +383,18 @@ def mark_duplicate(suggestion: Suggestion, of: Suggestion, user: User) -> Sugges
             "Only open reports can be grouped; reopen them first.",
             {"of": ["Both reports must be open."]},
         )
-    db.session.flush()
-    moving = group_members(suggestion)
-    for member in moving:
-        member.duplicate_of_id = target.id
-        if member.status != target.status:
-            move_status(member, target.status, user)
-        record(member, user, AuditAction.DUPLICATE, str(target.id))
-    suggestion.report_count = 1
-    db.session.flush()
-    db.session.expire(target, ["duplicates"])
-    _recount(target)
-    record(target, user, AuditAction.DUPLICATE, f"{len(moving)} joined this group")
+    _join_group(suggestion, target, user, "")
     return target
+
+
+def merge_groups(fold: Suggestion, keep: Suggestion, reason: str) -> int:
+    """The service found two open groups (their heads) to be one mistake: the group of
+    ``fold`` joins that of ``keep``, both recorded in the history with ``reason``. A
+    group an editor accepted stays accepted; returns how many reports joined."""
+    if keep.status == SuggestionStatus.NEW and fold.status == SuggestionStatus.ACCEPTED:
+        note = f"merged with an accepted group: {reason}"
+        move_group(keep, SuggestionStatus.ACCEPTED, None, note)
+    return _join_group(fold, keep, None, f": {reason}")
 
 
 def split_off(suggestion: Suggestion, user: User) -> None:

@@ -275,6 +275,7 @@ def page(
         selectinload(Suggestion.article),
         selectinload(Suggestion.assignee),
         selectinload(Suggestion.site),
+        selectinload(Suggestion.possible_duplicate_of),
     )
     rows = list(db.session.scalars(query))
     more = len(rows) > size

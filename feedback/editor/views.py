@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from feedback import background, revisions, workflow
+from feedback import background, grouping, revisions, workflow
 from feedback.editor import access, queue, wants_json
 from feedback.editor.auth import safe_next
 from feedback.errors import Invalid, NotFound, OperationError, error_response
@@ -333,6 +333,7 @@ def report(suggestion_id: str):
         notes=notes,
         others=others,
         current_wording=revisions.current_wording(suggestion),
+        repeated_by=grouping.possibly_repeating(head),
     )
 
 

@@ -353,6 +353,11 @@ class Suggestion(db.Model):
     duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("suggestion.id", ondelete="SET NULL"), index=True
     )
+    # On a group's first report: an older open group it may repeat (overlapping or close
+    # words, another resulting text; feedback.grouping). Shown to editors, who decide.
+    possible_duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("suggestion.id", ondelete="SET NULL"), index=True
+    )
     # True when the honeypot field was filled: stored as spam, answered as a success.
     honeypot: Mapped[bool] = mapped_column(Boolean, default=False)
     user_agent: Mapped[str | None] = mapped_column(String(500))
@@ -396,10 +401,15 @@ class Suggestion(db.Model):
     )
     fixed_revision: Mapped[ArticleRevision | None] = relationship(foreign_keys=[fixed_revision_id])
     duplicate_of: Mapped[Suggestion | None] = relationship(
-        remote_side=[id], back_populates="duplicates"
+        remote_side=[id], back_populates="duplicates", foreign_keys=[duplicate_of_id]
     )
     duplicates: Mapped[list[Suggestion]] = relationship(
-        back_populates="duplicate_of", order_by="Suggestion.created_at"
+        back_populates="duplicate_of",
+        order_by="Suggestion.created_at",
+        foreign_keys=[duplicate_of_id],
+    )
+    possible_duplicate_of: Mapped[Suggestion | None] = relationship(
+        remote_side=[id], foreign_keys=[possible_duplicate_of_id]
     )
     assignee: Mapped[User | None] = relationship()
 
@@ -425,6 +435,18 @@ class Suggestion(db.Model):
         return text_fragment_url(
             url, text[start:end], text[max(0, start - context) : start], text[end : end + context]
         )
+
+    @property
+    def may_repeat(self) -> Suggestion | None:
+        """The open group (its first report) this report's group may repeat, while the
+        two are still apart; see ``possible_duplicate_of_id``."""
+        other = self.possible_duplicate_of
+        if other is None:
+            return None
+        other = other.duplicate_of or other
+        if other.id == (self.duplicate_of_id or self.id) or not other.is_open:
+            return None
+        return other
 
     @property
     def is_open(self) -> bool:

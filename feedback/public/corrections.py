@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from feedback import revisions
+from feedback.anchoring import same_wording
 from feedback.extensions import db
 from feedback.models import ArticleRevision, Site, Suggestion, SuggestionStatus
 from feedback.models.core import VERIFIED_SOURCES
@@ -44,22 +45,45 @@ class Correction:
     fixed_at: datetime
 
 
-def _new_wording(report: Suggestion) -> str | None:
-    """What the words read after the fix: from the revision that carried it when one
-    did, else the reader's suggestion that an editor marked as made."""
-    revision = report.fixed_revision
-    if (
-        revision is not None
-        and report.anchor_revision_id == revision.id
+def _in_fixing_revision(group: list[Suggestion]) -> tuple[Suggestion, int, int] | None:
+    """The group's report that shows the fix in the revision that carried it, with its
+    span there: one whose words there read as its fix, else any placed there."""
+    placed = [
+        report
+        for report in group
+        if report.fixed_revision is not None
+        and report.anchor_revision_id == report.fixed_revision_id
         and report.anchor_start is not None
-    ):
-        return revision.text[report.anchor_start : report.anchor_end]
-    return report.replacement
+    ]
+    for report in placed:
+        now = report.fixed_revision.text[report.anchor_start : report.anchor_end]
+        if report.replacement is not None and same_wording(now, report.replacement):
+            return report, report.anchor_start, report.anchor_end
+    if placed:
+        return placed[0], placed[0].anchor_start, placed[0].anchor_end
+    return None
+
+
+def correction_of(head: Suggestion) -> tuple[str, str, str, str] | None:
+    """(before, old, new, after) of a fixed group: the new words and the text around them
+    from the revision that carried the fix; for a fix an editor marked as made, the
+    reader's suggestion in the context the reader saw. None when there is nothing to show."""
+    found = _in_fixing_revision([head, *head.duplicates])
+    if found is not None:
+        report, start, end = found
+        text = report.fixed_revision.text
+        before = text[max(0, start - SHOWN_CONTEXT) : start]
+        return before, report.exact, text[start:end], text[end : end + SHOWN_CONTEXT]
+    if head.replacement is None:
+        return None
+    before, after = (head.prefix or "")[-SHOWN_CONTEXT:], (head.suffix or "")[:SHOWN_CONTEXT]
+    return before, head.exact, head.replacement, after
 
 
 def published_corrections(site: Site, limit: int) -> list[Correction]:
-    """The site's fixed reports of a span, newest fix first, one per group of duplicates:
-    those an editor marked fixed and those a verified text (CMS or page) showed fixed."""
+    """The site's fixed reports of a span, newest fix first: one entry per group (a fix
+    moves its whole group), shown by the group's first report. Published: the fixes an
+    editor marked and those a verified text (CMS or page) showed."""
     fixed_on = func.coalesce(Suggestion.fixed_at, Suggestion.updated_at)
     reports = db.session.scalars(
         select(Suggestion)
@@ -77,15 +101,20 @@ def published_corrections(site: Site, limit: int) -> list[Correction]:
             Suggestion.duplicate_of_id.is_(None),
             Suggestion.honeypot.is_(False),
         )
-        .options(selectinload(Suggestion.article), selectinload(Suggestion.fixed_revision))
+        .options(
+            selectinload(Suggestion.article),
+            selectinload(Suggestion.fixed_revision),
+            selectinload(Suggestion.duplicates).selectinload(Suggestion.fixed_revision),
+        )
         .order_by(fixed_on.desc(), Suggestion.id)
         .limit(limit)
     )
     corrections = []
     for report in reports:
-        new = _new_wording(report)
-        if new is None:
+        shown = correction_of(report)
+        if shown is None:
             continue
+        before, old, new, after = shown
         corrections.append(
             Correction(
                 # Stable, and not the report's own id (see the module docstring).
@@ -93,10 +122,10 @@ def published_corrections(site: Site, limit: int) -> list[Correction]:
                 article_url=report.article.url,
                 article_link=revisions.article_link(report),
                 article_title=report.article.published_title,
-                before=(report.prefix or "")[-SHOWN_CONTEXT:],
-                old=report.exact,
+                before=before,
+                old=old,
                 new=new,
-                after=(report.suffix or "")[:SHOWN_CONTEXT],
+                after=after,
                 fixed_at=report.fixed_at or report.updated_at,
             )
         )

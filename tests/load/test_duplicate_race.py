@@ -26,21 +26,31 @@ def app_config(named_engine_options) -> dict:
 
 
 def is_duplicate_lookup(statement: str) -> bool:
-    """The query of feedback.suggestions._open_report_on_same_span."""
+    """The query of feedback.grouping._open_quoted: the article's open reports a new
+    report may repeat."""
     flat = " ".join(statement.split())
     return (
-        "FROM suggestion" in flat
-        and "suggestion.duplicate_of_id IS NULL" in flat
-        and "suggestion.exact =" in flat
+        flat.startswith("SELECT suggestion.id")
+        and "FROM suggestion" in flat
+        and "suggestion.exact IS NOT NULL" in flat
+        and "coalesce" not in flat.lower()
+        and flat.endswith("ORDER BY suggestion.created_at, suggestion.id")
     )
 
 
-def test_same_span_reported_at_once_forms_one_group(app, site, application_name, post_suggestion):
+@pytest.mark.parametrize(
+    ("second_exact", "second_fix"),
+    [("ferry", "boat"), ("blue ferry", "blue boat")],
+    ids=["same-words", "overlapping-words-same-text"],
+)
+def test_same_mistake_reported_at_once_forms_one_group(
+    app, site, application_name, post_suggestion, second_exact, second_fix
+):
     # The article and its text are stored already (as for any article read a while):
     # else the second request waits on the first one's uncommitted article row.
     assert post_suggestion(suggestion_body(exact="quay", replacement="pier")).status_code == 201
     first_body = suggestion_body(exact="ferry", replacement="boat")
-    second_body = suggestion_body(exact="ferry", replacement="boat")
+    second_body = suggestion_body(exact=second_exact, replacement=second_fix)
     db.session.remove()
 
     paused, resume = threading.Event(), threading.Event()
@@ -100,7 +110,7 @@ def test_same_span_reported_at_once_forms_one_group(app, site, application_name,
     db.session.remove()
     rows = db.session.execute(
         select(Suggestion.id, Suggestion.duplicate_of_id, Suggestion.report_count).where(
-            Suggestion.exact == "ferry"
+            Suggestion.exact.in_(["ferry", second_exact])
         )
     ).all()
     heads = [row for row in rows if row.duplicate_of_id is None]

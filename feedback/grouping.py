@@ -1,0 +1,365 @@
+"""The one rule for "the same mistake": which reports form one group, which are only
+possibly the same, and the command that applies the rule to the groups already open.
+
+Two reports are compared where they stand in one text, never by positions taken from
+two different texts:
+
+- where the article has a verified revision (from the site itself), in that text: each
+  report's span as re-anchoring placed it there (a report not carried there yet is
+  placed as re-anchoring would place it);
+- where it has none, or a report cannot be placed in it, by the quote with its context:
+  the two readers' windows (prefix + exact + suffix, normalised) are laid over each
+  other where they read the same, and the spans compared in that shared stretch.
+
+In that shared text, spans that overlap and whose suggested changes give the same
+resulting text are the same mistake ("then → than" and "faster then → faster than"), so
+the reports join one group. Spans that overlap, or lie within ``NEAR_CHARS`` of each
+other, but give different texts are only flagged as a *possible duplicate*: an editor
+decides. Reports without a suggested change are the same only on the same words.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from feedback import anchoring, revisions, workflow
+from feedback.extensions import db
+from feedback.models import ArticleRevision, Suggestion
+from feedback.models.core import OPEN_STATUSES, AnchorState
+
+# Spans this close (in characters) that give different texts may be one mistake.
+NEAR_CHARS = 10
+# Where no verified text exists, two readers' windows must read the same for at least
+# this many characters either side of the spans (or to the start or end of the text).
+SHARED_CONTEXT_CHARS = anchoring.QUOTE_CONTEXT_CHARS // 2
+
+
+class Likeness(enum.Enum):
+    SAME = "same"  # one mistake: one group
+    NEAR = "near"  # close by with another fix: flagged, an editor decides
+    APART = "apart"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the rule needs of a report: its quote, its fix and, when it has one, its
+    span in the article's verified text."""
+
+    exact: str
+    prefix: str
+    suffix: str
+    replacement: str | None
+    verified_span: tuple[int, int] | None
+
+
+def _flat(text: str) -> str:
+    """Whitespace runs as one space: a selection that took a space along changes nothing."""
+    return " ".join(text.split())
+
+
+def _judge(text: str, a: tuple[int, int], a_fix, b: tuple[int, int], b_fix) -> Likeness:
+    """Two spans of one text with their suggested changes (None: no change suggested)."""
+    (a_start, a_end), (b_start, b_end) = a, b
+    gap = max(a_start, b_start) - min(a_end, b_end)
+    if gap > NEAR_CHARS:
+        return Likeness.APART
+    if gap < 0:  # they overlap
+        if a_fix is None or b_fix is None:
+            same = a_fix is b_fix and text[a_start:a_end] == text[b_start:b_end]
+        else:
+            low, high = min(a_start, b_start), max(a_end, b_end)
+            same = _flat(text[low:a_start] + a_fix + text[a_end:high]) == _flat(
+                text[low:b_start] + b_fix + text[b_end:high]
+            )
+        if same:
+            return Likeness.SAME
+    return Likeness.NEAR
+
+
+def _window(report: Standing) -> tuple[str, int, int]:
+    return (
+        report.prefix + report.exact + report.suffix,
+        len(report.prefix),
+        len(report.prefix) + len(report.exact),
+    )
+
+
+def _offsets(a: Standing, b: Standing) -> list[int]:
+    """Where b's window may lie in a's (b's position + offset = a's position): at each
+    place one's words stand in the other's window."""
+    a_text, a_start, _ = _window(a)
+    b_text, b_start, _ = _window(b)
+    offsets = []
+    at = a_text.find(b.exact)
+    while at != -1:
+        offsets.append(at - b_start)
+        at = a_text.find(b.exact, at + 1)
+    at = b_text.find(a.exact)
+    while at != -1:
+        offsets.append(a_start - at)
+        at = b_text.find(a.exact, at + 1)
+    return sorted(set(offsets), key=abs)
+
+
+def _edge_ok(margin: int, limits: list[str]) -> bool:
+    """Whether the shared stretch reaches far enough on one side: SHARED_CONTEXT_CHARS, or
+    to where the window ending it stops because its reader's text does (its context on
+    that side is shorter than a quote's context)."""
+    return margin >= SHARED_CONTEXT_CHARS or any(
+        len(context) < anchoring.QUOTE_CONTEXT_CHARS for context in limits
+    )
+
+
+def _compare_by_context(a: Standing, b: Standing) -> Likeness:
+    """The quote-with-context rule, for reports with no span in one verified text."""
+    a_text, a_start, a_end = _window(a)
+    b_text, b_start, b_end = _window(b)
+    for offset in _offsets(a, b):
+        b_stop = offset + len(b_text)  # where b's window ends, in a's positions
+        shared_start, shared_end = max(0, offset), min(len(a_text), b_stop)
+        if shared_start >= shared_end:
+            continue
+        if a_text[shared_start:shared_end] != b_text[shared_start - offset : shared_end - offset]:
+            continue
+        low, high = min(a_start, b_start + offset), max(a_end, b_end + offset)
+        if low < shared_start or high > shared_end:
+            continue
+        left = [w.prefix for w, at in ((a, 0), (b, offset)) if at == shared_start]
+        right = [w.suffix for w, at in ((a, len(a_text)), (b, b_stop)) if at == shared_end]
+        if not (_edge_ok(low - shared_start, left) and _edge_ok(shared_end - high, right)):
+            continue
+        # One text holding both windows, each part read from the window that has it.
+        merged = b_text[: max(0, -offset)] + a_text + b_text[max(0, len(a_text) - offset) :]
+        shift = max(0, -offset)
+        return _judge(
+            merged,
+            (a_start + shift, a_end + shift),
+            a.replacement,
+            (b_start + offset + shift, b_end + offset + shift),
+            b.replacement,
+        )
+    return Likeness.APART
+
+
+def compare(a: Standing, b: Standing, verified_text: str | None) -> Likeness:
+    """THE rule: whether two reports on one article are one mistake."""
+    if verified_text is not None and a.verified_span and b.verified_span:
+        return _judge(verified_text, a.verified_span, a.replacement, b.verified_span, b.replacement)
+    return _compare_by_context(a, b)
+
+
+# --- Reports as they are stored ------------------------------------------------------
+
+
+def span_in(
+    report: Suggestion | anchoring.Quote,
+    revision_id: int,
+    replacement: str | None,
+    verified: ArticleRevision,
+) -> tuple[int, int] | None:
+    """Where a report stands in the verified revision: where re-anchoring placed it, or,
+    not carried there yet, where it would place its words unchanged. None when they are
+    not there (gone, changed, already fixed)."""
+    if isinstance(report, Suggestion):
+        if report.anchor_revision_id == verified.id:
+            if report.anchor_state == AnchorState.ORPHANED or report.anchor_start is None:
+                return None
+            return report.anchor_start, report.anchor_end
+        if report.anchor_revision_id is None and revision_id == verified.id:
+            return report.start, report.end
+        if report.anchor_revision_id is not None and report.anchor_start is not None:
+            base, start, end = report.anchor_revision_id, report.anchor_start, report.anchor_end
+            quote = anchoring.quote_at(db.session.get(ArticleRevision, base).text, start, end)
+        else:
+            quote = anchoring.Quote(
+                report.exact, report.prefix or "", report.suffix or "", report.start, report.end
+            )
+    else:
+        if revision_id == verified.id:
+            return report.start, report.end
+        quote = report
+    found = anchoring.reanchor(verified.text, quote, replacement, quote.start)
+    if found.outcome is not anchoring.AnchorOutcome.ANCHORED:
+        return None
+    return found.start, found.end
+
+
+def standing_of(report: Suggestion, verified: ArticleRevision | None) -> Standing:
+    return Standing(
+        exact=report.exact,
+        prefix=report.prefix or "",
+        suffix=report.suffix or "",
+        replacement=report.replacement,
+        verified_span=(
+            span_in(report, report.revision_id, report.replacement, verified)
+            if verified is not None
+            else None
+        ),
+    )
+
+
+def lock_article(article_id: int) -> None:
+    """Until the commit, let no other report of the article look for its group, so two
+    readers reporting one mistake at once (in the same or in overlapping words) form
+    one group. SQLite writers take turns already (BEGIN IMMEDIATE); PostgreSQL takes a
+    transaction-level advisory lock on the article."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(article_id, 0)))
+
+
+def _open_quoted(article_id: int) -> list[Suggestion]:
+    """The article's open reports of a span, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Suggestion)
+            .where(
+                Suggestion.article_id == article_id,
+                Suggestion.status.in_(OPEN_STATUSES),
+                Suggestion.exact.is_not(None),
+            )
+            .order_by(Suggestion.created_at, Suggestion.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class GroupMatch:
+    """Where a new report belongs."""
+
+    head: Suggestion | None  # the group it joins
+    possible: Suggestion | None  # else the group it may repeat (flagged, not joined)
+
+
+def find_group(revision: ArticleRevision, quote: anchoring.Quote, replacement) -> GroupMatch:
+    """The open group a new report (``quote`` over ``revision``, the text its reader
+    saw) belongs to by the rule; call ``lock_article`` first."""
+    others = _open_quoted(revision.article_id)
+    if not others:
+        return GroupMatch(None, None)
+    verified = revisions.current_verified_revision(revision.article_id)
+    new = Standing(
+        quote.exact,
+        quote.prefix,
+        quote.suffix,
+        replacement,
+        span_in(quote, revision.id, replacement, verified) if verified is not None else None,
+    )
+    text = verified.text if verified is not None else None
+    possible = None
+    for other in others:
+        likeness = compare(new, standing_of(other, verified), text)
+        if likeness is Likeness.SAME:
+            return GroupMatch(workflow.group_head(other), None)
+        if likeness is Likeness.NEAR and possible is None:
+            possible = workflow.group_head(other)
+    return GroupMatch(None, possible)
+
+
+@dataclass
+class RegroupSummary:
+    merges: list[tuple[Suggestion, Suggestion]]  # (group folded in, the group it joined)
+    flagged: int  # group heads newly flagged as possible duplicates
+
+    @property
+    def merged(self) -> int:
+        return len(self.merges)
+
+
+def regroup_article(article_id: int, *, dry_run: bool = False) -> RegroupSummary:
+    """Apply the rule to the article's open groups: fold each group it joins into the
+    oldest (every merge recorded in the history, by the service) and flag possible
+    duplicates not flagged yet. Does not commit."""
+    summary = RegroupSummary([], 0)
+    reports = _open_quoted(article_id)
+    if len(reports) < 2:
+        return summary
+    verified = revisions.current_verified_revision(article_id)
+    text = verified.text if verified is not None else None
+    standings = {report.id: standing_of(report, verified) for report in reports}
+    heads = {workflow.group_head(report).id: workflow.group_head(report) for report in reports}
+    folded_into: dict = {}  # a group's head id -> the head id of the group it joins
+
+    def root(head_id):
+        while head_id in folded_into:
+            head_id = folded_into[head_id]
+        return head_id
+
+    def group(report: Suggestion):
+        return root(workflow.group_head(report).id)
+
+    def age(head_id) -> tuple:
+        return heads[head_id].created_at, str(head_id)
+
+    near: dict = {}  # a group's head id -> the head id of an older group it may repeat
+    for index, later in enumerate(reports):
+        for earlier in reports[:index]:
+            first, second = sorted((group(earlier), group(later)), key=age)
+            if first == second:
+                continue
+            likeness = compare(standings[earlier.id], standings[later.id], text)
+            if likeness is Likeness.SAME:
+                folded_into[second] = first
+            elif likeness is Likeness.NEAR:
+                near.setdefault(second, first)
+
+    for fold in sorted(folded_into, key=age):
+        summary.merges.append((heads[fold], heads[root(fold)]))
+    flags = {}
+    for later, earlier in near.items():
+        later, earlier = root(later), root(earlier)
+        if later != earlier and heads[later].possible_duplicate_of_id is None:
+            flags[later] = earlier
+    summary.flagged = len(flags)
+    if not dry_run:
+        for later, earlier in flags.items():
+            heads[later].possible_duplicate_of_id = earlier
+        for fold, keep in summary.merges:
+            workflow.merge_groups(fold, keep, "the same mistake (regroup)")
+    return summary
+
+
+def articles_with_open_groups(site_id: int | None) -> Iterable[int]:
+    """Articles with at least two open groups of a span: the only ones regrouping can touch."""
+    query = (
+        select(Suggestion.article_id)
+        .where(
+            Suggestion.status.in_(OPEN_STATUSES),
+            Suggestion.exact.is_not(None),
+            Suggestion.duplicate_of_id.is_(None),
+        )
+        .group_by(Suggestion.article_id)
+        .having(func.count() > 1)
+        .order_by(Suggestion.article_id)
+    )
+    if site_id is not None:
+        query = query.where(Suggestion.site_id == site_id)
+    return list(db.session.scalars(query))
+
+
+def regroup(site_id: int | None = None, *, dry_run: bool = False) -> RegroupSummary:
+    """regroup_article over every article (of one site, or all). Does not commit."""
+    total = RegroupSummary([], 0)
+    for article_id in articles_with_open_groups(site_id):
+        part = regroup_article(article_id, dry_run=dry_run)
+        total.merges.extend(part.merges)
+        total.flagged += part.flagged
+    return total
+
+
+def possibly_repeating(head: Suggestion) -> list[Suggestion]:
+    """The open groups (their first reports) flagged as possibly repeating the group of
+    ``head``, oldest first."""
+    flagged = db.session.scalars(
+        select(Suggestion)
+        .where(
+            Suggestion.possible_duplicate_of_id.in_([m.id for m in workflow.group_members(head)]),
+            Suggestion.duplicate_of_id.is_(None),
+            Suggestion.status.in_(OPEN_STATUSES),
+        )
+        .order_by(Suggestion.created_at, Suggestion.id)
+    )
+    return [other for other in flagged if other.may_repeat is head]
