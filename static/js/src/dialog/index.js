@@ -4,6 +4,7 @@ import { HOST_ATTRIBUTE, pageTitle } from '../shared/extract.js';
 import { codePoints } from '../shared/text.js';
 import { articleUrl, place, placeable } from './article.js';
 import { offer, withdraw } from './float.js';
+import { present } from './present.js';
 import { dirOf, pickLang, stringsFor } from './strings/index.js';
 import { CSS } from './style.js';
 
@@ -84,7 +85,7 @@ function open(range, element) {
     if (q.end - q.start > MAX_QUOTE) ui.m.textContent = L.long;
   }
   ui.s.disabled = !!q && q.end - q.start > MAX_QUOTE;
-  ui.dlg.showModal();
+  present(ui.dlg);
   (q ? ui.r : ui.c).focus();
 }
 
