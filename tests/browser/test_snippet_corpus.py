@@ -111,7 +111,9 @@ def test_teasers_before_the_story_do_not_take_the_report(page, live_server):
     assert_quote_in_text(body, "then")
     text = body["article"]["text"]
     assert text.startswith("Harbour ferry returns after a winter of repairs\nBy Tamsin Greaves\n")
+    # The caption the page's CSS hides is left out (by the snippet alone: docs/snippet.md).
     assert text.endswith("well above the sum set aside in the autumn.")
+    assert "Photo caption" not in text
     for teaser_or_chrome in ("Regatta", "City budget", "Frost", "Related", "century", "harbour\n"):
         assert teaser_or_chrome not in text
     assert body["article"]["url"] == url

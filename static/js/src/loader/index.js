@@ -15,6 +15,7 @@ if (!w.ReaderFeedback && w.isSecureContext) {
   const api = new URL('/api/v1/suggestions', src).href;
   const queue = createQueue(w);
   let touch = false;
+  let settling; // the timer of the touch button's update
   let dialog; // the connected dialog chunk
   let loading; // the promise of it
 
@@ -91,7 +92,11 @@ if (!w.ReaderFeedback && w.isSecureContext) {
     () => {
       if (!dialog && !selected()) return;
       load().then(
-        (chunk) => touch && setTimeout(chunk.selectionChanged, 250),
+        (chunk) => {
+          // Once the selection rests: dragging a handle fires this many times a second.
+          clearTimeout(settling);
+          if (touch) settling = setTimeout(chunk.selectionChanged, 250);
+        },
         () => {},
       );
     },
