@@ -160,10 +160,13 @@ def article_push(site_key: str, url: str, title: str, text_file):
     from feedback.models import RevisionSource
     from feedback.origins import normalise_article_url
 
+    # Read the text before the database: SQLite's write lock, held while waiting on a pipe,
+    # would lock out the `feedback article text` writing into it.
+    text = text_file.read()
     try:
         canonical = normalise_article_url(url)
         stored = revisions.record_verified_text(
-            _site_by_key(site_key), canonical, title, text_file.read(), RevisionSource.CMS
+            _site_by_key(site_key), canonical, title, text, RevisionSource.CMS
         )
     except (ValueError, OperationError) as error:
         raise click.ClickException(str(getattr(error, "message", error))) from error
