@@ -22,6 +22,7 @@ from feedback.extensions import db
 from feedback.models import (
     Article,
     ArticleRevision,
+    AuditAction,
     RevisionSource,
     Site,
     Suggestion,
@@ -333,6 +334,9 @@ def _reanchor_report(
 
     report.anchor_revision_id = newest.id
     if found.outcome is anchoring.AnchorOutcome.ORPHANED:
+        if report.anchor_state != AnchorState.ORPHANED:
+            detail = f"text gone in revision {newest.number}"
+            workflow.record(report, None, AuditAction.TEXT, detail)
         report.anchor_state = AnchorState.ORPHANED
         report.anchor_start = report.anchor_end = None
         return found.outcome.value
@@ -343,5 +347,9 @@ def _reanchor_report(
     else:
         # Against the reader's words, not the last revision's: a revert clears the flag.
         wording = newest.text[found.start : found.end]
-        report.text_changed = not anchoring.same_wording(wording, report.exact)
+        changed = not anchoring.same_wording(wording, report.exact)
+        if changed and not report.text_changed:
+            detail = f"text changed in revision {newest.number}"
+            workflow.record(report, None, AuditAction.TEXT, detail)
+        report.text_changed = changed
     return found.outcome.value

@@ -344,3 +344,12 @@ def chips(filters: QueueFilters, names: dict[str, dict]) -> list[Chip]:
     if filters.anchor:
         add(ANCHOR_FILTERS[filters.anchor], anchor="")
     return found
+
+
+def neighbours(query: Select, sort: str, row: Suggestion) -> tuple[Suggestion | None, ...]:
+    """The rows just before and just after ``row`` in ``query`` and ``sort`` order (``row``
+    itself need not match any more: its sort key is its place)."""
+    cursor = encode_cursor(row, sort)
+    before = page(query, sort, 1, before=cursor).rows
+    after = page(query, sort, 1, after=cursor).rows
+    return (before[0] if before else None, after[0] if after else None)

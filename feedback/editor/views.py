@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -21,10 +22,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from feedback import background, grouping, revisions, workflow
+from feedback.anchoring import PositionMap
 from feedback.editor import access, queue, wants_json
 from feedback.editor.auth import safe_next
+from feedback.editor.context import Sentence, sentence_around
+from feedback.editor.filters import STATUS_ACTIONS
 from feedback.errors import Invalid, NotFound, OperationError, error_response
 from feedback.extensions import db
+from feedback.mail import readers
 from feedback.models import (
     Article,
     ArticleRevision,
@@ -51,6 +56,15 @@ MOVE_ORDER = [
     SuggestionStatus.NEW,
 ]
 ARTICLE_CONTEXT_CHARS = 400
+# Readers' comments shown beside the change (the group's list has them all).
+COMMENTS_SHOWN = 3
+# The keys of the report page's moves (the queue's too, and the shortcuts list).
+MOVE_KEYS = {
+    SuggestionStatus.ACCEPTED: "a",
+    SuggestionStatus.FIXED: "f",
+    SuggestionStatus.REJECTED: "r",
+    SuggestionStatus.SPAM: "s",
+}
 # Keys of bulk actions, and the status each moves to.
 BULK_STATUS = {
     "accept": SuggestionStatus.ACCEPTED,
@@ -289,6 +303,77 @@ def _article_window(suggestion: Suggestion):
     }
 
 
+@dataclass
+class HistoryLine:
+    """One line of a report's history: one decision, however many reports it moved."""
+
+    event: AuditEvent
+    reports: int = 1
+
+
+def _history(trail: list[AuditEvent]) -> list[HistoryLine]:
+    """The group's audit events, one line per decision (an editor's, or the service's
+    moving the whole group at once), not one per report of the group."""
+    lines: list[HistoryLine] = []
+    seen: dict[tuple, HistoryLine] = {}
+    for event in trail:
+        if event.decision_id is not None:
+            key = ("decision", event.decision_id, event.action, event.detail)
+        else:
+            moment = event.created_at.replace(microsecond=0)
+            key = ("event", event.user_id, event.action, event.detail, moment)
+        line = seen.get(key)
+        if line is not None and line.event.suggestion_id != event.suggestion_id:
+            line.reports += 1
+            continue
+        seen[key] = HistoryLine(event)
+        lines.append(seen[key])
+    return lines
+
+
+@dataclass
+class QueuePlace:
+    """Where the report stands in the queue the editor came from: its neighbours under
+    the same filters, and the way back to it."""
+
+    filters: queue.QueueFilters
+    previous: Suggestion | None
+    next: Suggestion | None
+    back_url: str
+
+    def report_url(self, report: Suggestion) -> str:
+        return url_for(".report", suggestion_id=report.id, **self.filters.args())
+
+
+def _queue_place(head: Suggestion) -> QueuePlace:
+    filters = queue.parse_filters(request.args)
+    if filters.errors:
+        # A damaged link still opens the report, with the queue's defaults around it.
+        filters = queue.QueueFilters()
+    site_ids = [member.site_id for member in access.memberships()]
+    query = queue.filtered(filters, site_ids, current_user.id)
+    previous, following = queue.neighbours(query, filters.sort, head)
+    # Back to the queue, on the page that starts with this report, the cursor on it.
+    after = queue.encode_cursor(previous, filters.sort) if previous else None
+    back = url_for(".queue", **filters.args(after=after)) + f"#report-{head.id}"
+    return QueuePlace(filters, previous, following, back)
+
+
+def _now_reads(suggestion: Suggestion) -> Sentence | None:
+    """For a report whose words changed or are gone: what the article's newest text reads
+    there now (None when it reads as the reader saw it)."""
+    if not suggestion.has_quote or suggestion.anchor_revision_id is None:
+        return None
+    newest = suggestion.anchor_revision
+    if suggestion.anchor_start is not None:
+        if not suggestion.text_changed:
+            return None
+        return sentence_around(newest.text, suggestion.anchor_start, suggestion.anchor_end)
+    # Gone: the sentence that now stands where the words stood.
+    spot = PositionMap(suggestion.revision.text, newest.text)(suggestion.start)
+    return sentence_around(newest.text, spot, spot)
+
+
 @blp.get("/suggestions/<suggestion_id>")
 def report(suggestion_id: str):
     suggestion, member = access.suggestion_for(suggestion_id)
@@ -320,21 +405,51 @@ def report(suggestion_id: str):
             .order_by(Suggestion.created_at)
             .limit(100)
         ).all()
+    moves = [status for status in MOVE_ORDER if status in ALLOWED_TRANSITIONS[head.status]]
+    site = suggestion.site
+    listening = [item for item in group if item.reporter_notify and item.reporter_email]
+    told = [status for status in moves if readers.readers_hear_of(site, status)]
+    place = _queue_place(head)
+    # This reader's comment first, then the group's other readers' (they matter most for
+    # factual reports), a few of them here, all of them in the group's list below.
+    commented = [item for item in group if item.comment]
+    commented.sort(key=lambda item: item.id != suggestion.id)
     return render_template(
         "editor/report.html",
         suggestion=suggestion,
         head=head,
         group=group,
         member=member,
+        sentence=(
+            sentence_around(suggestion.revision.text, suggestion.start, suggestion.end)
+            if suggestion.has_quote and suggestion.start is not None
+            else None
+        ),
+        now_reads=_now_reads(suggestion),
         window=_article_window(suggestion),
-        moves=[status for status in MOVE_ORDER if status in ALLOWED_TRANSITIONS[head.status]],
+        moves=moves,
+        move_keys=MOVE_KEYS,
+        # The message box shows when someone would read it: the buttons that send it.
+        message_with=[STATUS_ACTIONS[status] for status in told] if listening else [],
+        listening=listening,
+        comments=commented[:COMMENTS_SHOWN],
+        more_comments=len(commented) - COMMENTS_SHOWN,
         assignees=workflow.assignable_members(head.site_id),
-        trail=trail,
+        history=_history(trail),
         notes=notes,
         others=others,
+        place=place,
         current_wording=revisions.current_wording(suggestion),
         repeated_by=grouping.possibly_repeating(head),
     )
+
+
+@blp.get("/suggestions/<suggestion_id>/article")
+def open_in_article(suggestion_id: str):
+    """The live article at the report's words (the new words once fixed). The queue links
+    here so that its page need not load every report's article text to build the link."""
+    suggestion, _member = access.suggestion_for(suggestion_id)
+    return redirect(suggestion.article_link(), code=302)
 
 
 def _for_triage(suggestion_id: str) -> Suggestion:

@@ -70,8 +70,9 @@
       return;
     }
     if (!table) {
-      // On a report page: back to the report the decision was about.
-      window.location.assign(data.next_url || window.location.href);
+      // On a report page: back to the report the decision was about, in the same queue.
+      const back = data.next_url ? data.next_url + window.location.search : window.location.href;
+      window.location.assign(back);
       return;
     }
     const restored = data.reports || [];
@@ -252,6 +253,10 @@
       else if (document.body.classList.contains('report-page')) assignReportToMe();
     } else if (!table && key === 'u') {
       document.getElementById('back-to-queue')?.click();
+    } else if (!table && (key === 'j' || key === 'k')) {
+      // The next or previous report of the queue the editor came from.
+      const link = document.getElementById(key === 'j' ? 'next-report' : 'previous-report');
+      if (link) link.click(); else announce(key === 'j' ? 'This is the last report.' : 'This is the first report.', false);
     } else {
       return;
     }
@@ -271,5 +276,9 @@
     });
     updateSelection();
   });
-  if (rows.length) focusRow(savedCursor());
+  // Back from a report: the cursor on that report (its id in the URL's fragment);
+  // else where it was on this page before.
+  const fromReport = window.location.hash.match(/^#report-([\w-]+)$/);
+  const backAt = fromReport ? rows.findIndex((row) => row.dataset.id === fromReport[1]) : -1;
+  if (rows.length) focusRow(backAt >= 0 ? backAt : savedCursor());
 })();

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from feedback.demo import seed_demo
 from feedback.extensions import db
-from feedback.models import IncomingReport, Suggestion
+from feedback.models import Decision, IncomingReport, Suggestion
 from tests.conftest import empty_all_tables, make_test_app
 from tests.servers import serve_in_thread
 
@@ -57,6 +57,8 @@ class LiveServer:
         with self.app.app_context():
             db.session.execute(Suggestion.__table__.delete())
             db.session.execute(IncomingReport.__table__.delete())  # and their receipts
+            # Decisions about them too: one still in its window would offer its undo.
+            db.session.execute(Decision.__table__.delete())
             db.session.commit()
             db.session.remove()
 

@@ -148,16 +148,23 @@ def test_open_the_current_report_and_accept_it_there(page: Page, live_server, ke
     expect(status).to_have_text("new")
     expect(page.locator("main > p.announce")).to_have_count(1)  # the script is running
 
-    page.keyboard.press("a")
-    flash = page.get_by_role("status").filter(has_text="The report is now accepted.")
-    expect(flash).to_be_visible()
-    expect(status).to_have_text("accepted")
-    expect(page).to_have_url(report_url)
-    assert statuses(live_server) == {older: "accepted", newer: "new"}
-
-    # u goes back to the queue.
+    # u goes back to the queue, the cursor on the report.
     page.keyboard.press("u")
-    expect(page).to_have_url(live_server.url + "/editor/")
+    expect(page).to_have_url(
+        re.compile(re.escape(live_server.url) + rf"/editor/\?after=\S+#report-{older}$")
+    )
+    expect_current(page, older)
+    page.keyboard.press(key)
+    expect(page).to_have_url(report_url)
+    expect(page.locator("main > p.announce")).to_have_count(1)
+
+    # Acting moves on: this is the last report, so back to the queue, the cursor on it.
+    page.keyboard.press("a")
+    expect(page.locator("#undo-toast")).to_contain_text("The report is now accepted.")
+    expect(page).to_have_url(re.compile(rf"/editor/\?after=\S+#report-{older}$"))
+    expect_current(page, older)
+    expect(badge(page, older)).to_have_text("accepted")
+    assert statuses(live_server) == {older: "accepted", newer: "new"}
 
 
 def test_bulk_reject_the_selected_reports(page: Page, live_server):

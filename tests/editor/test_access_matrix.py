@@ -353,6 +353,14 @@ CASES: list[Case] = [
     ),
     Case("report", "GET", _report_url, None, read(), "editor.report"),
     Case(
+        "open-in-article",
+        "GET",
+        lambda w: _report_url(w, "article"),
+        None,
+        allowed("read", 302),
+        "editor.open_in_article",
+    ),
+    Case(
         "report-duplicate",
         "GET",
         lambda w: f"/editor/suggestions/{w.duplicate.id}",

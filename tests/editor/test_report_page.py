@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from feedback import revisions
+from feedback.editor.context import SIDE_LIMIT, sentence_around
 from feedback.extensions import db
-from feedback.models import SuggestionStatus, utcnow
+from feedback.models import AuditEvent, SuggestionStatus, utcnow
+from tests.conftest import ARTICLE_TEXT
 
 
 def test_report_page_shows_the_span_in_its_article_and_the_diff(users, editor_client, report):
@@ -96,3 +101,68 @@ def test_report_page_says_whose_text_the_context_is(users, editor_client, report
     page = client.get(f"/editor/suggestions/{made.id}").text
     assert f"The site's current text (revision {pushed.revision.number}, from its CMS)" in page
     assert "a minute faster <mark>then</mark> the timetable promises." in page
+
+
+def test_the_change_stands_in_its_sentence_not_the_headline(users, editor_client, report):
+    text = "Ferry news\nBy A. Writer\n" + ARTICLE_TEXT
+    made = report(text=text, exact="then")
+    page = editor_client(users["editor"]).get(f"/editor/suggestions/{made.id}").text
+    sentence = page[page.index('id="sentence"') : page.index("</p>", page.index('id="sentence"'))]
+    assert sentence.startswith('id="sentence">About two hundred people lined the quay')
+    assert '<span class="diff"><del>then</del><ins>than</ins></span>' in sentence
+    assert sentence.endswith(" the timetable promises.")
+    assert "By A. Writer" not in sentence
+
+
+def test_a_long_sentence_is_cut_at_words():
+    words = " ".join(f"word{number}" for number in range(200))
+    text = f"{words} target {words}."
+    start = text.index("target")
+    shown = sentence_around(text, start, start + len("target"))
+    assert shown.cut_before
+    assert shown.cut_after
+    assert shown.before.startswith("word")
+    assert shown.after.endswith(tuple("0123456789"))
+    assert len(shown.before) <= SIDE_LIMIT
+    assert len(shown.after) <= SIDE_LIMIT
+
+
+def test_open_in_the_article_goes_to_the_words(users, editor_client, report):
+    made = report()
+    response = editor_client(users["viewer"]).get(f"/editor/suggestions/{made.id}/article")
+    assert response.status_code == 302
+    assert response.headers["Location"] == (
+        "https://news.example.com/2026/ferry-returns"
+        "#:~:text=a%20minute%20faster-,then,-the%20timetable%20promises."
+    )
+
+
+def test_text_gone_and_text_changed_are_in_the_history_once(users, editor_client, report, site):
+    made = report(exact="eleven", replacement="twelve")
+    changed = ARTICLE_TEXT.replace("eleven minutes", "ten minutes")
+    for text in (changed, changed + " More.", ARTICLE_TEXT.replace("eleven minutes later", "")):
+        revisions.store_article_text(site, made.article.url, "Harbour ferry returns", text)
+        db.session.commit()
+        revisions.reanchor_article(made.article_id)
+    details = db.session.scalars(
+        select(AuditEvent.detail).where(AuditEvent.suggestion_id == made.id)
+    ).all()
+    assert details == ["text changed in revision 2", "text gone in revision 4"]
+    page = editor_client(users["editor"]).get(f"/editor/suggestions/{made.id}").text
+    assert "The words are gone; there the article now reads" in page
+    assert "text gone in revision 4" in page
+
+
+def test_the_message_box_shows_only_where_a_reader_would_read_it(
+    users, editor_client, report, site
+):
+    quiet = report(exact="little", replacement="small")
+    listening = report(reporter={"email": "rita@example.net", "notify": True})
+    client = editor_client(users["editor"])
+    assert 'name="message"' not in client.get(f"/editor/suggestions/{quiet.id}").text
+    page = client.get(f"/editor/suggestions/{listening.id}").text
+    assert "(optional; sent with Mark fixed)" in page
+    site.change_options(notify_readers_on_reject=True)
+    db.session.commit()
+    page = client.get(f"/editor/suggestions/{listening.id}").text
+    assert "(optional; sent with Mark fixed or Reject)" in page
