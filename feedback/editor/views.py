@@ -344,6 +344,14 @@ class QueuePlace:
     def report_url(self, report: Suggestion) -> str:
         return url_for(".report", suggestion_id=report.id, **self.filters.args())
 
+    @property
+    def after_decision_url(self) -> str:
+        """Acting moves on: to the next report; after the last one, to the queue's top
+        (the decided report has left the filter it was in)."""
+        if self.next is not None:
+            return self.report_url(self.next)
+        return url_for(".queue", **self.filters.args())
+
 
 def _queue_place(head: Suggestion) -> QueuePlace:
     filters = queue.parse_filters(request.args)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from feedback import revisions
 from feedback.extensions import db
 from feedback.models import AuditEvent, OutboxMessage, Site, Suggestion
+from feedback.models.core import RevisionSource
 from tests.browser.editor_helpers import (
     badge,
     expect_current,
@@ -230,7 +231,9 @@ def test_text_gone_shows_what_the_article_reads_there_now(desk: Page, live_serve
     with live_server.app.app_context():
         found = db.session.get(Suggestion, uuid.UUID(report))
         site = db.session.get(Site, found.site_id)
-        revisions.store_article_text(site, found.article.url, "Harbour ferry returns", rewritten)
+        revisions.record_verified_text(
+            site, found.article.url, "Harbour ferry returns", rewritten, RevisionSource.CMS
+        )
         db.session.commit()
         revisions.reanchor_article(found.article_id)
         db.session.remove()

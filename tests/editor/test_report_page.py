@@ -8,6 +8,7 @@ from feedback import revisions
 from feedback.editor.context import SIDE_LIMIT, sentence_around
 from feedback.extensions import db
 from feedback.models import AuditEvent, SuggestionStatus, utcnow
+from feedback.models.core import RevisionSource
 from tests.conftest import ARTICLE_TEXT
 
 
@@ -141,7 +142,9 @@ def test_text_gone_and_text_changed_are_in_the_history_once(users, editor_client
     made = report(exact="eleven", replacement="twelve")
     changed = ARTICLE_TEXT.replace("eleven minutes", "ten minutes")
     for text in (changed, changed + " More.", ARTICLE_TEXT.replace("eleven minutes later", "")):
-        revisions.store_article_text(site, made.article.url, "Harbour ferry returns", text)
+        revisions.record_verified_text(
+            site, made.article.url, "Harbour ferry returns", text, RevisionSource.CMS
+        )
         db.session.commit()
         revisions.reanchor_article(made.article_id)
     details = db.session.scalars(
