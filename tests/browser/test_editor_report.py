@@ -243,7 +243,7 @@ def test_text_gone_shows_what_the_article_reads_there_now(desk: Page, live_serve
     now = page.locator("#now-reads")
     expect(now).to_contain_text("The words are gone; there the article now reads")
     expect(now).to_contain_text("which took a quarter of an hour in the fog.")
-    expect(now).to_contain_text("Revision 2, the newest.")
+    expect(now).to_contain_text("The site's current text, revision 2.")
     above_the_fold(page, "#now-reads")
     expect(page.locator("#history")).to_contain_text("text gone in revision 2")
     assert_no_axe_violations(page)
