@@ -497,3 +497,19 @@ def test_a_selection_outside_the_marked_articles_is_said_so(page, live_server):
     expect(box.get_by_role("status")).to_have_text("Thank you!")
     assert "quote" not in bodies[0]
     assert bodies[0]["article"]["text"] == STORY.strip()
+
+
+def test_a_loader_cached_from_an_older_release_still_opens_the_newest_dialog(page, live_server):
+    """After an upgrade the service no longer has the chunk an old loader names: the loader
+    falls back to the chunk's stable name, and the newest dialog speaks its interface."""
+    requested: list[str] = []
+    page.route("**/feedback-dialog.*.js*", lambda route: route.fulfill(status=404, body=""))
+    page.on("request", lambda request: requested.append(request.url))
+    serve_page(page, live_server, "/t/old-loader", f"<article><p>{STORY}</p></article>")
+    box = open_with_selection(page, "article", "harbour ferry")
+    expect(box.locator("mark")).to_have_text("harbour ferry")
+    chunks = [url.split("/")[-1] for url in requested if "feedback-dialog" in url]
+    assert chunks[0] != "feedback-dialog.js"  # the hashed name first
+    assert chunks[-1] == "feedback-dialog.js"
+    box.get_by_role("button", name="Send").click()
+    expect(box.get_by_role("status")).to_have_text("Thank you!", timeout=20_000)
