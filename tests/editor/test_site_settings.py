@@ -553,3 +553,11 @@ def test_ids_beyond_the_database_integer_are_not_found(owner, site, huge):
     assert owner.get(f"/editor/sites/{huge}/stats").status_code == 404
     assert owner.post(url(site, f"/members/{huge}/remove")).status_code == 404
     assert owner.post(url(site, f"/members/{huge}/role"), {"role": "viewer"}).status_code == 404
+
+
+def test_origins_section_asks_for_every_origin_canonical_urls_use(owner, site):
+    """Article URLs off the origins are refused (issue 13), so owners are told to list
+    every origin their canonical URLs use."""
+    page = text(owner.get(url(site)))
+    assert 'id="origins-canonical"' in page
+    assert "list every origin your pages and" in page
