@@ -23,10 +23,10 @@ __version__ = "0.1.0"
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 # Versioned snippet URLs (…/feedback.js?v=…) never change, so browsers may keep them a year;
-# so may the snippet's dialog chunks, whose names hold a hash of their content.
+# so may the snippet's dialog and language chunks, whose names hold a hash of their content.
 VERSIONED_MAX_AGE = 365 * 24 * 3600
 UNVERSIONED_MAX_AGE = 3600
-_CONTENT_HASHED = re.compile(r"js/feedback-dialog\.[0-9a-f]{10}\.js")
+_CONTENT_HASHED = re.compile(r"js/feedback-(dialog|lang-[a-z]+)\.[0-9a-f]{10}\.js")
 # gunicorn's exit status for "the app failed to load": its arbiter stops instead of
 # starting worker after worker.
 APP_LOAD_ERROR = 4

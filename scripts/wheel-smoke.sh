@@ -47,6 +47,10 @@ chunk=$(grep -o 'feedback-dialog\.[0-9a-f]\+\.js' <<<"$loader" | sed -n 1p)
 [ -n "$chunk" ] || { echo "FAIL: the loader names no dialog chunk" >&2; exit 1; }
 check "http://127.0.0.1:$port/static/js/$chunk" "readerFeedbackHost"
 check "http://127.0.0.1:$port/static/js/feedback-dialog.js" "readerFeedbackHost"
+# A language chunk the dialog chunk names.
+lang_chunk=$(curl -fsS "http://127.0.0.1:$port/static/js/$chunk" | grep -o 'feedback-lang-ru\.[0-9a-f]\+\.js' | sed -n 1p)
+[ -n "$lang_chunk" ] || { echo "FAIL: the dialog chunk names no Russian chunk" >&2; exit 1; }
+check "http://127.0.0.1:$port/static/js/$lang_chunk" "readerFeedbackStrings"
 check "http://127.0.0.1:$port/api/v1/openapi.json" '"/api/v1/suggestions"'
 
 demo_port="$(free_port)"

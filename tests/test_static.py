@@ -39,5 +39,15 @@ def test_dialog_chunks_are_cached_a_year_by_their_hashed_name_only(client):
         assert "max-age=31536000" in response.headers["Cache-Control"]
 
 
+def test_language_chunks_are_cached_a_year_by_their_hashed_name(client):
+    chunks = sorted(JS.glob("feedback-lang-*.js"))
+    assert {chunk.name.split(".")[0] for chunk in chunks} >= {"feedback-lang-ru", "feedback-lang-he"}
+    for chunk in chunks:
+        with client.get(f"/static/js/{chunk.name}") as response:
+            assert response.status_code == 200
+            assert "max-age=31536000" in response.headers["Cache-Control"]
+            assert response.get_data() == chunk.read_bytes()
+
+
 def test_demo_page_needs_the_demo_site(client):
     assert client.get("/").status_code == 404

@@ -387,7 +387,8 @@ def test_a_selection_over_1000_characters_is_refused_before_sending(page, live_s
         ("ru", "", "Сообщить об ошибке"),
         ("uk-UA", "", "Повідомити про помилку"),
         ("ru", 'data-lang="be"', "Паведаміць пра памылку"),
-        ("fr", "", "Report an error"),
+        ("fr", "", "Signaler une erreur"),
+        ("nl", "", "Report an error"),
     ],
 )
 def test_language_from_data_lang_else_html_lang_else_english(

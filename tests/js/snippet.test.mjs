@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import vm from 'node:vm';
 import { createQueue, settle } from '../../static/js/src/loader/queue.js';
-import { pickLang, STRINGS } from '../../static/js/src/dialog/strings/index.js';
 import { capture, walk } from '../../static/js/src/shared/extract.js';
 import { norm, quoteOf } from '../../static/js/src/shared/text.js';
 import { HOST_KEY, INTERFACE } from '../../static/js/src/shared/interface.js';
@@ -517,28 +516,5 @@ describe('loader', () => {
     window.on_keydown({ key: 'Enter', ctrlKey: true, preventDefault: () => (prevented = true) });
     assert.ok(prevented);
     assert.equal(seen.scripts.length, 1);
-  });
-});
-
-// --- Languages --------------------------------------------------------------------------
-
-describe('languages', () => {
-  test('every language has every string', () => {
-    const english = STRINGS.en;
-    for (const [lang, strings] of Object.entries(STRINGS)) {
-      assert.deepEqual(Object.keys(strings).sort(), Object.keys(english).sort(), lang);
-      assert.equal(strings.K.length, 4, lang);
-      for (const value of Object.values(strings).flat()) assert.ok(value.trim(), `${lang}: empty string`);
-    }
-    assert.deepEqual(Object.keys(STRINGS).sort(), ['be', 'en', 'ru', 'uk']);
-  });
-
-  test('language: data-lang, else <html lang>, else English', () => {
-    assert.equal(pickLang('uk', 'ru'), 'uk');
-    assert.equal(pickLang(undefined, 'ru-RU'), 'ru');
-    assert.equal(pickLang('fr', 'BE'), 'be');
-    assert.equal(pickLang('', 'be_BY'), 'be');
-    assert.equal(pickLang(undefined, 'de'), 'en');
-    assert.equal(pickLang(undefined, ''), 'en');
   });
 });

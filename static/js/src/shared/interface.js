@@ -8,3 +8,9 @@
 // dialog keeps serving every older loader version it finds in host.v.
 export const INTERFACE = 1;
 export const HOST_KEY = 'readerFeedbackHost';
+
+// A language chunk (feedback-lang-LANG.HASH.js, built from dialog/strings/LANG.js) is
+// added by the dialog chunk with a function under STRINGS_KEY on its <script>; it calls
+// that function with its strings. The dialog chunk and its language chunks are built
+// together, so this needs no version of its own.
+export const STRINGS_KEY = 'readerFeedbackStrings';
