@@ -32,7 +32,7 @@ button:disabled{opacity:.5;cursor:default}
 .er{margin:6px 0 0;color:var(--er);font-size:.875em;font-weight:600}
 .er:empty{display:none}
 .pv{margin:8px 0 0;color:var(--mu);font-size:.9375em;overflow-wrap:anywhere}
-.pv b{margin-inline-end:6px;font-weight:600}
+.pv b{font-weight:600}
 del{color:var(--er);text-decoration:line-through}
 ins{color:var(--ok);text-decoration:none;font-weight:700}
 .two{display:grid;grid-template-columns:1fr 1fr;gap:0 12px}

@@ -81,7 +81,7 @@ export function showPreview(ui, quote) {
   const p = ui.p;
   p.textContent = '';
   const label = document.createElement('b');
-  label.textContent = `${ui.L.preview}:`;
+  label.textContent = `${ui.L.preview}: `;
   if (!change) {
     p.textContent = ui.L.unchanged;
     return;
