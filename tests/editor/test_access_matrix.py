@@ -288,6 +288,10 @@ def _fetching_off(w: World, _actor: User) -> None:
     assert fresh(w.site).settings["fetch_pages"] is False
 
 
+def _title_suffix_saved(w: World, _actor: User) -> None:
+    assert fresh(w.site).settings["title_suffix"] == "· Late Edition"
+
+
 def _member_added(w: World, _actor: User) -> None:
     user = db.session.scalar(sa.select(User).filter_by(email="newcomer@example.com"))
     assert user is not None
@@ -532,6 +536,15 @@ CASES: list[Case] = [
         allowed("configure_site", 303),
         "sites.save_fetching",
         _fetching_off,
+    ),
+    Case(
+        "title-suffix",
+        "POST",
+        lambda w: _site_url(w, "settings/title-suffix"),
+        lambda w: {"title_suffix": "· Late Edition"},
+        allowed("configure_site", 303),
+        "sites.save_title_suffix",
+        _title_suffix_saved,
     ),
     Case(
         "rotate-secret",

@@ -78,6 +78,7 @@ def test_forged_post_is_refused_and_changes_nothing(
 ):
     role = _allowed_role(case)
     client = editor_client(world.users[role])
+    world.actor = world.users[role]  # an undo is only ever the deciding editor's own
     url, data = prepare(app, case, world)
     before = db_state()
 
@@ -98,6 +99,7 @@ def test_forged_json_post_is_refused(app, world, editor_client, other_session_to
     """The keyboard script sends the token in the X-CSRFToken header: the same rule."""
     role = _allowed_role(case)
     client = editor_client(world.users[role])
+    world.actor = world.users[role]
     url, data = prepare(app, case, world)
     before = db_state()
     headers = {"Accept": "application/json"}
