@@ -164,6 +164,13 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _one_of(column, values):
+    # "= x" for one value, not "IN (x)": SQLite then reads the heads' index in the page's
+    # order and stops after one page (with IN it sorts every matching row first).
+    values = list(values)
+    return column == values[0] if len(values) == 1 else column.in_(values)
+
+
 def _matches(search: str):
     """A group matches when any of its reports' quote, fix, comment or reporter's name,
     or its article's title, holds ``search``, in any case of any script: both sides are
@@ -188,9 +195,9 @@ def filtered(filters: QueueFilters, site_ids: list[int], user_id: int) -> Select
     query = select(Suggestion).where(Suggestion.duplicate_of_id.is_(None))
     if filters.site is not None:
         site_ids = [site_id for site_id in site_ids if site_id == filters.site]
-    query = query.where(Suggestion.site_id.in_(site_ids))
+    query = query.where(_one_of(Suggestion.site_id, site_ids))
     tab = TABS[filters.tab]
-    query = query.where(Suggestion.status.in_(tab.statuses))
+    query = query.where(_one_of(Suggestion.status, tab.statuses))
     if tab.orphaned is not None:
         wanted = AnchorState.ORPHANED if tab.orphaned else AnchorState.ANCHORED
         query = query.where(Suggestion.anchor_state == wanted)

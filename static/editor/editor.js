@@ -240,7 +240,7 @@
       if (dialog?.open) dialog.close(); else dialog?.showModal();
     } else if (table && (key === 'j' || key === 'k')) {
       focusRow(current + (key === 'j' ? 1 : -1));
-    } else if (table && (key === 'o' || (key === 'Enter' && !event.target.closest('a, button')))) {
+    } else if (table && (key === 'o' || (key === 'Enter' && !event.target.closest('a, button, summary')))) {
       if (rows[current]) window.location.assign(rows[current].dataset.url);
     } else if (KEY_STATUS[key]) {
       if (table) triageRow(KEY_STATUS[key]); else triageReport(KEY_STATUS[key]);

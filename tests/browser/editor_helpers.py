@@ -74,7 +74,7 @@ def badge(page: Page, report_id: str) -> Locator:
 
 
 def open_queue(page: Page, live_server, query: str = "") -> None:
-    """Open the queue and wait for the keyboard script to mark the first row current."""
+    """Open the queue and wait for the keyboard script to mark a row current."""
     page.goto(f"{live_server.url}/editor/{query}")
     wait_for_script(page)
 
@@ -88,8 +88,10 @@ def open_filters(page: Page) -> None:
 
 
 def wait_for_script(page: Page) -> None:
+    """Wait until the keyboard script has put the cursor on a row (the first, or the one
+    it had on this list before)."""
     if rows(page).count():
-        expect(rows(page).first).to_have_class(CURRENT)
+        expect(page.locator(f"{ROWS}.current")).to_have_count(1)
 
 
 def row_ids(page: Page) -> list[str]:
