@@ -330,3 +330,14 @@ def test_the_page_themes_the_dialog_through_custom_properties(page, live_server)
         in_dialog(page, "getComputedStyle(dlg.querySelector('#s')).backgroundColor")
         == "rgb(0, 100, 0)"
     )
+
+
+def test_a_language_chunk_that_cannot_be_had_gives_an_english_dialog(page, live_server):
+    page.route("**/feedback-lang-de.*", lambda route: route.abort())
+    body = STORY.replace("<article>", "<article lang=de>")
+    serve_page(page, live_server, "/t/d-lang-missing", body)
+    box = open_with_selection(page, "article p", "then")
+    expect(box.get_by_role("heading")).to_have_text("Report an error")
+    box.get_by_role("button", name="Send").click()
+    expect(box.get_by_role("status")).to_have_text("Thank you!")
+    assert len(stored(page, live_server)) == 1
