@@ -420,8 +420,13 @@ def report(suggestion_id: str):
     place = _queue_place(head)
     # This reader's comment first, then the group's other readers' (they matter most for
     # factual reports), a few of them here, all of them in the group's list below.
-    commented = [item for item in group if item.comment]
-    commented.sort(key=lambda item: item.id != suggestion.id)
+    commented: list[Suggestion] = []
+    said: set[str] = set()
+    for item in sorted(group, key=lambda item: item.id != suggestion.id):
+        words = (item.comment or "").strip()
+        if words and words not in said:  # the same words from several readers, once
+            said.add(words)
+            commented.append(item)
     return render_template(
         "editor/report.html",
         suggestion=suggestion,
