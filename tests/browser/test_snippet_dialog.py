@@ -341,3 +341,29 @@ def test_a_language_chunk_that_cannot_be_had_gives_an_english_dialog(page, live_
     box.get_by_role("button", name="Send").click()
     expect(box.get_by_role("status")).to_have_text("Thank you!")
     assert len(stored(page, live_server)) == 1
+
+
+def test_the_touch_button_speaks_the_dialogs_language_in_the_sites_colours(browser, live_server):
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        serve_page(
+            page,
+            live_server,
+            "/t/d-he-touch",
+            HEBREW,
+            lang="he",
+            tag_attributes='data-accent="#0f766e"',
+        )
+        page.tap("article p")
+        select_by_script(page, "article p", "תיקונים")
+        button = page.get_by_role("button", name="דיווח על טעות")
+        expect(button).to_be_visible()
+        style = button.evaluate(
+            "b => [b.lang, getComputedStyle(b).direction, getComputedStyle(b).backgroundColor]"
+        )
+        assert style == ["he", "rtl", "rgb(15, 118, 110)"]
+        button.tap()
+        expect(dialog(page).get_by_role("heading")).to_have_text("דיווח על טעות")
+    finally:
+        context.close()

@@ -12,21 +12,20 @@ const MARGIN = 12;
 
 const CSS = `:host{all:initial!important}
 button{all:initial;position:fixed;z-index:2147483647;box-sizing:border-box;display:flex;align-items:center;justify-content:center;
-font-family:system-ui,sans-serif;font-weight:600;color:#fff;background:#1d4ed8;border-radius:999px;
+font-family:var(--reader-feedback-font,system-ui,sans-serif);font-weight:600;color:var(--reader-feedback-accent-text,#fff);background:var(--reader-feedback-accent,#1d4ed8);border-radius:999px;
 box-shadow:0 2px 10px rgba(0,0,0,.3);cursor:pointer;touch-action:manipulation;text-align:center;white-space:nowrap}
 button:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}
 [hidden]{display:none!important}`;
 
-let button, range, place;
+let host, button, range, place;
 
-function build(label, onTap) {
-  const host = d.createElement('div');
+function build(onTap) {
+  host = d.createElement('div');
   host.setAttribute(HOST_ATTRIBUTE, '');
   host.setAttribute('data-feedback-ignore', '');
   const root = host.attachShadow({ mode: 'open' });
   root.innerHTML = `<style>${CSS}</style><button type=button hidden></button>`;
   button = root.lastChild;
-  button.textContent = label;
   button.onclick = () => onTap(range);
   // Zooming and scrolling move what the reader sees: the bar follows.
   const viewport = w.visualViewport;
@@ -37,9 +36,16 @@ function build(label, onTap) {
   d.documentElement.appendChild(host);
 }
 
-/** Offer the button for `selection` (a Range); tapping it calls onTap(selection). */
-export function offer(selection, label, onTap) {
-  if (!button) build(label, onTap);
+/**
+ * Offer the button for `selection` (a Range), labelled `label` in `lang` written `dir`
+ * (the dialog's language); tapping it calls onTap(selection). Answers the button's host
+ * element, for the site's theme.
+ */
+export function offer(selection, label, onTap, lang = '', dir = 'ltr') {
+  if (!button) build(onTap);
+  button.textContent = label;
+  button.lang = lang;
+  button.dir = dir;
   range = selection;
   place = () => {
     const viewport = w.visualViewport || { scale: 1, offsetLeft: 0, offsetTop: 0, width: innerWidth, height: innerHeight };
@@ -57,6 +63,7 @@ export function offer(selection, label, onTap) {
     button.hidden = false;
   };
   place();
+  return host;
 }
 
 /** Take the button away. */

@@ -25,6 +25,14 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 let shadow, ui, current, returnTo;
 
+/** The tag's theme on a shadow host of ours; each value checked as CSS would take it. */
+function applyTheme(el) {
+  for (const [key, property] of Object.entries(THEME)) {
+    const value = host.dataset[key];
+    if (value && CSS.supports(property, value)) el.style.setProperty(`--reader-feedback-${THEME_PROPERTY[key]}`, value);
+  }
+}
+
 /** The shadow root, on an element of its own appended to <html>, with the site's theme. */
 function root() {
   if (shadow) return shadow;
@@ -32,10 +40,7 @@ function root() {
   // Never read as article text, here or by the server's fetcher.
   el.setAttribute(HOST_ATTRIBUTE, '');
   el.setAttribute('data-feedback-ignore', '');
-  for (const [key, property] of Object.entries(THEME)) {
-    const value = host.dataset[key];
-    if (value && CSS.supports(property, value)) el.style.setProperty(`--reader-feedback-${THEME_PROPERTY[key]}`, value);
-  }
+  applyTheme(el);
   shadow = el.attachShadow({ mode: 'open' });
   shadow.innerHTML = `<style>${STYLE}</style>`;
   // Not in <body>, which the page and its frameworks own.
@@ -231,8 +236,10 @@ async function send(ev) {
 async function selectionChanged() {
   const range = host.touch() && !(ui && ui.dlg.open) && selected();
   if (!range) return withdraw();
-  const { L } = await build(langOf(range.commonAncestorContainer));
-  offer(range, L.title, open);
+  const { L, dlg } = await build(langOf(range.commonAncestorContainer));
+  // The button has a shadow root of its own: the page's --reader-feedback-* reach it, and
+  // the tag's theme is put on it here.
+  applyTheme(offer(range, L.title, open, dlg.lang, L.dir));
 }
 
 const selected = (s = d.getSelection(), r = s.rangeCount && !s.isCollapsed && s.getRangeAt(0)) =>
