@@ -140,6 +140,7 @@ def test_open_in_the_article_goes_to_the_words(users, editor_client, report):
 
 def test_text_gone_and_text_changed_are_in_the_history_once(users, editor_client, report, site):
     made = report(exact="eleven", replacement="twelve")
+    client = editor_client(users["editor"])
     changed = ARTICLE_TEXT.replace("eleven minutes", "ten minutes")
     for text in (changed, changed + " More.", ARTICLE_TEXT.replace("eleven minutes later", "")):
         revisions.record_verified_text(
@@ -147,11 +148,15 @@ def test_text_gone_and_text_changed_are_in_the_history_once(users, editor_client
         )
         db.session.commit()
         revisions.reanchor_article(made.article_id)
+        if text == changed:
+            page = client.get(f"/editor/suggestions/{made.id}").text
+            assert "The article now reads here" in page
+            assert "reached the island <mark>ten</mark> minutes later" in page
     details = db.session.scalars(
         select(AuditEvent.detail).where(AuditEvent.suggestion_id == made.id)
     ).all()
     assert details == ["text changed in revision 2", "text gone in revision 4"]
-    page = editor_client(users["editor"]).get(f"/editor/suggestions/{made.id}").text
+    page = client.get(f"/editor/suggestions/{made.id}").text
     assert "The words are gone; there the article now reads" in page
     assert "text gone in revision 4" in page
 
