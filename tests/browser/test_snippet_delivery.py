@@ -150,9 +150,9 @@ def test_field_errors_are_shown_and_nothing_is_kept(page, live_server):
     box = open_with_selection(page, "article", "address")
     box.get_by_label("Email").fill("reader@localhost-no-dot")  # the browser allows it, the API not
     box.get_by_role("button", name="Send").click()
-    expect(box.get_by_role("status")).to_have_text(
-        "Not sent: reporter.email: Not a valid email address."
-    )
+    # Said at the field, in the dialog's words (test_snippet_dialog.py has the details).
+    expect(box.get_by_role("status")).to_have_text("Not sent: check the marked fields.")
+    assert box.get_by_label("Email").get_attribute("aria-invalid") == "true"
     expect(box.get_by_role("button", name="Send")).to_be_enabled()
     assert kept_reports(page) == []
     assert live_server.suggestions() == []
@@ -171,7 +171,9 @@ def test_an_unknown_site_is_told_in_words(page, live_server):
     box = dialog(page)
     box.get_by_label("Comment").fill("Hello")
     box.get_by_role("button", name="Send").click()
-    expect(box.get_by_role("status")).to_have_text("Not sent: No site has this key.")
+    expect(box.get_by_role("status")).to_have_text(
+        "Not sent: the report was not accepted. Please try again later."
+    )
     assert kept_reports(page) == []
     assert live_server.suggestions() == []
 
