@@ -158,6 +158,7 @@ def test_focus_returns_to_the_opener_after_sending(page, live_server):
     opener = page.get_by_role("button", name="Note")
     opener.click()
     box = dialog(page)
+    expect(box.get_by_label("What is wrong?")).to_have_value("other")  # a note, no quote
     box.get_by_label("Comment").fill("Which ferry?")
     page.keyboard.press("Control+Enter")  # sends from inside the dialog
     expect(box.get_by_role("status")).to_have_text("Thank you!")
@@ -165,7 +166,7 @@ def test_focus_returns_to_the_opener_after_sending(page, live_server):
     expect(box).to_be_hidden()
     expect(opener).to_be_focused()
     [row] = stored(page, live_server)
-    assert row["comment"] == "Which ferry?"
+    assert (row["comment"], row["kind"]) == ("Which ferry?", "other")
 
 
 def test_an_english_dialog_on_a_right_to_left_page_reads_left_to_right(page, live_server):

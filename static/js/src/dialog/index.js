@@ -154,6 +154,8 @@ async function open(range, element) {
   ui.d.hidden = true;
   ui.o.hidden = false;
   ui.l.hidden = !q;
+  // A note about the whole article is seldom a typo.
+  ui.k.value = q ? 'typo' : 'other';
   ui.q.textContent = q ? '' : d.title;
   if (q) {
     const mark = d.createElement('mark');
