@@ -21,6 +21,7 @@ decides. Reports without a suggested change are the same only on the same words.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -55,6 +56,11 @@ class Standing:
     replacement: str | None
     verified_span: tuple[int, int] | None
 
+    @functools.cached_property
+    def window(self) -> str:
+        """The quote with its context, as the reader's text has it."""
+        return self.prefix + self.exact + self.suffix
+
 
 def _flat(text: str) -> str:
     """Whitespace runs as one space: a selection that took a space along changes nothing."""
@@ -81,11 +87,7 @@ def _judge(text: str, a: tuple[int, int], a_fix, b: tuple[int, int], b_fix) -> L
 
 
 def _window(report: Standing) -> tuple[str, int, int]:
-    return (
-        report.prefix + report.exact + report.suffix,
-        len(report.prefix),
-        len(report.prefix) + len(report.exact),
-    )
+    return report.window, len(report.prefix), len(report.prefix) + len(report.exact)
 
 
 def _offsets(a: Standing, b: Standing) -> list[int]:
@@ -149,6 +151,8 @@ def compare(a: Standing, b: Standing, verified_text: str | None) -> Likeness:
     """THE rule: whether two reports on one article are one mistake."""
     if verified_text is not None and a.verified_span and b.verified_span:
         return _judge(verified_text, a.verified_span, a.replacement, b.verified_span, b.replacement)
+    if b.exact not in a.window and a.exact not in b.window:
+        return Likeness.APART  # neither window holds the other's words: no common place
     return _compare_by_context(a, b)
 
 
@@ -279,8 +283,10 @@ def regroup_article(article_id: int, *, dry_run: bool = False) -> RegroupSummary
         return summary
     verified = revisions.current_verified_revision(article_id)
     text = verified.text if verified is not None else None
-    standings = {report.id: standing_of(report, verified) for report in reports}
     heads = {workflow.group_head(report).id: workflow.group_head(report) for report in reports}
+    age = {head_id: (head.created_at, str(head_id)) for head_id, head in heads.items()}
+    # Each report as (its group's head id, what the rule needs of it), oldest first.
+    items = [(workflow.group_head(report).id, standing_of(report, verified)) for report in reports]
     folded_into: dict = {}  # a group's head id -> the head id of the group it joins
 
     def root(head_id):
@@ -288,25 +294,23 @@ def regroup_article(article_id: int, *, dry_run: bool = False) -> RegroupSummary
             head_id = folded_into[head_id]
         return head_id
 
-    def group(report: Suggestion):
-        return root(workflow.group_head(report).id)
-
-    def age(head_id) -> tuple:
-        return heads[head_id].created_at, str(head_id)
-
     near: dict = {}  # a group's head id -> the head id of an older group it may repeat
-    for index, later in enumerate(reports):
-        for earlier in reports[:index]:
-            first, second = sorted((group(earlier), group(later)), key=age)
+    for index, (later_head, later) in enumerate(items):
+        for earlier_head, earlier in items[:index]:
+            first, second = root(earlier_head), root(later_head)
             if first == second:
                 continue
-            likeness = compare(standings[earlier.id], standings[later.id], text)
+            likeness = compare(earlier, later, text)
+            if likeness is Likeness.APART:
+                continue
+            if age[second] < age[first]:
+                first, second = second, first
             if likeness is Likeness.SAME:
                 folded_into[second] = first
-            elif likeness is Likeness.NEAR:
+            else:
                 near.setdefault(second, first)
 
-    for fold in sorted(folded_into, key=age):
+    for fold in sorted(folded_into, key=age.__getitem__):
         summary.merges.append((heads[fold], heads[root(fold)]))
     flags = {}
     for later, earlier in near.items():

@@ -286,3 +286,14 @@ def test_regroup_compares_in_the_site_text(site, report, push_article):
     db.session.commit()
     assert summary.merged == 1
     assert fresh(second).duplicate_of_id == first.id
+
+
+def test_the_report_page_shows_each_members_own_change(site, report, editor, editor_client):
+    then = report("then", "than")
+    report("faster then", "faster than")
+    page = editor_client(editor).get(f"/editor/suggestions/{then.id}").get_data(as_text=True)
+    assert "The same report from 2 readers" in page
+    assert (
+        '<span class="member-change"><span class="diff">faster <del>then</del><ins>than</ins>'
+        in page
+    )
