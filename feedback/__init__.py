@@ -8,13 +8,16 @@ import sys
 from pathlib import Path
 
 from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback import extensions
 from feedback.config import ConfigurationError, load_settings, served_by_gunicorn
+from feedback.errors import API_PREFIX
 from feedback.extensions import csrf, db, limiter, login_manager, migrate
+from feedback.ratelimits import init_report_limits
 from feedback.security import init_security
 
 __all__ = ["ConfigurationError", "create_app"]
@@ -39,7 +42,20 @@ def _shipped_dir(name: str) -> str:
     return str(inside if inside.is_dir() else PACKAGE_DIR.parent / name)
 
 
+class _NoSessionForTheApi(SecureCookieSessionInterface):
+    """The API is called cross-site and never signs anyone in: its requests get no
+    session (building the cookie signer for each one is a good part of what a refused
+    report costs)."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(API_PREFIX + "/"):
+            return None  # Flask makes a null session, which it never saves
+        return super().open_session(app, request)
+
+
 class FeedbackFlask(Flask):
+    session_interface = _NoSessionForTheApi()
+
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         # Static files always carry an ETag; the cache lifetime depends on the URL.
         if request.args.get("v") or (filename and _CONTENT_HASHED.fullmatch(filename)):
@@ -123,6 +139,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    init_report_limits(app)
     with app.app_context():
         _tune_sqlite(app)
     # Registered after Flask-SQLAlchemy's, so it runs before it (teardowns run in reverse).

@@ -37,6 +37,10 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_STORAGE_URL": "memory://",
     # How many proxies in front of the service set X-Forwarded-For.
     "PROXY_COUNT": 0,
+    # Each process keeps the sites' keys and origins this many seconds: a flood of reports
+    # with made-up keys or from foreign pages is refused without a query. A site added or
+    # changed is seen by the other processes at most this much later.
+    "SITE_CACHE_SECONDS": 5,
     # Seconds a client is asked to wait when the database is unreachable.
     "RETRY_AFTER_UNAVAILABLE": 5,
     "REDIS_URL": "",

@@ -15,15 +15,13 @@ through ``coded``.
 from __future__ import annotations
 
 import re
-import time
 
 from flask import Flask, current_app, jsonify, request
-from flask_limiter import RateLimitExceeded
 from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from feedback.extensions import db, limiter
+from feedback.extensions import db
 
 API_PREFIX = "/api/v1"
 # Messages for answers that carry no message of their own.
@@ -126,6 +124,15 @@ class Conflict(OperationError):
     code = "conflict"
 
 
+class RateLimited(OperationError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int):
+        super().__init__(_DEFAULT_MESSAGES[429])
+        self.retry_after = retry_after  # seconds until the limit's window starts again
+
+
 class Invalid(OperationError):
     status = 422
     code = "invalid"
@@ -182,12 +189,6 @@ def _handle_http_exception(error: HTTPException):
     if not is_api_request():
         return error
     status = error.code or 500
-    if isinstance(error, RateLimitExceeded):
-        response = error_response(429, "rate_limited", _DEFAULT_MESSAGES[429])
-        limit = limiter.current_limit
-        wait = int(limit.reset_at - time.time()) if limit is not None else 60
-        response.headers["Retry-After"] = str(max(1, wait))
-        return response
     data = getattr(error, "data", None) or {}
     if status == 422 and "messages" in data:
         messages = data["messages"]
@@ -204,7 +205,12 @@ def _handle_http_exception(error: HTTPException):
 
 
 def _handle_operation_error(error: OperationError):
-    return error_response(error.status, error.code, error.message, error.fields, error.field_codes)
+    response = error_response(
+        error.status, error.code, error.message, error.fields, error.field_codes
+    )
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _handle_database_unavailable(error: DBAPIError):

@@ -16,6 +16,7 @@ MAX_CONTEXT_CHARS = 200
 MAX_REPLACEMENT_CHARS = 2_000
 MAX_COMMENT_CHARS = 5_000
 MAX_NAME_CHARS = 200
+MAX_SITE_KEY = 64
 # Line breaks and other control characters in a name would let it smuggle mail headers.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
@@ -114,7 +115,7 @@ class SuggestionIn(Schema):
             "description": "Made by the client; a retry with the same id and body is stored once."
         },
     )
-    site = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    site = fields.String(required=True, validate=validate.Length(min=1, max=MAX_SITE_KEY))
     kind = fields.Enum(SuggestionKind, by_value=True, load_default=SuggestionKind.TYPO)
     article = fields.Nested(ArticleIn, required=True)
     quote = fields.Nested(QuoteIn, load_default=None, allow_none=True)

@@ -1,17 +1,23 @@
-"""Operations on sites: making one, its name, its allowed origins and its options.
+"""Operations on sites: making one, its name, its allowed origins and its options; and
+the directory of site keys and origins each process keeps for the API.
 
 The editor UI, the ``feedback site`` command and the demo all call these. None commits.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import event, select
 
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.models import NotifySetting, Site, SiteSettings
 from feedback.models.core import TITLE_SUFFIX_MAX
-from feedback.origins import InvalidOrigin, parse_allowed_origin
+from feedback.origins import InvalidOrigin, origin_allowed, parse_allowed_origin, url_on_origins
 from feedback.text import has_unstorable_text
 
 NAME_MAX = 200
@@ -109,3 +115,72 @@ def set_title_suffix(site: Site, raw: str) -> str:
         raise Invalid.field("title_suffix", "The suffix is one line of ordinary text.")
     site.change_options(title_suffix=suffix)
     return suffix
+
+
+# --- the directory of site keys -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteKey:
+    """What accepting a report needs of its site."""
+
+    id: int
+    allowed_origins: list[str]
+
+    def allows_origin(self, origin: str) -> bool:
+        return origin_allowed(origin, self.allowed_origins)
+
+    def allows_article_url(self, url: str) -> bool:
+        return url_on_origins(url, self.allowed_origins)
+
+
+@dataclass(frozen=True)
+class _Directory:
+    loaded_at: float
+    generation: int
+    by_key: dict[str, SiteKey]
+    origins: tuple[str, ...]  # every site's allowed origins
+
+
+# Bumped whenever this process writes a site, so its own changes show at once; other
+# processes see them within SITE_CACHE_SECONDS.
+_generation = 0
+
+
+def _site_written(*_args) -> None:
+    global _generation
+    _generation += 1
+
+
+for _event in ("after_insert", "after_update", "after_delete"):
+    event.listen(Site, _event, _site_written)
+
+
+def _directory() -> _Directory:
+    """Every site's key and origins, read at most every SITE_CACHE_SECONDS per process:
+    a flood of reports with made-up keys or foreign origins is refused without a query."""
+    holder = current_app.extensions.setdefault("feedback_site_directory", {})
+    directory = holder.get("current")
+    now = time.monotonic()
+    if (
+        directory is None
+        or directory.generation != _generation
+        or now - directory.loaded_at >= float(current_app.config["SITE_CACHE_SECONDS"])
+    ):
+        generation = _generation
+        rows = db.session.execute(select(Site.id, Site.public_key, Site.allowed_origins)).all()
+        by_key = {row.public_key: SiteKey(row.id, list(row.allowed_origins or [])) for row in rows}
+        origins = tuple(origin for site in by_key.values() for origin in site.allowed_origins)
+        directory = _Directory(now, generation, by_key, origins)
+        holder["current"] = directory
+    return directory
+
+
+def site_key(public_key: str) -> SiteKey | None:
+    """The site with this public key (as of a few seconds ago), or None."""
+    return _directory().by_key.get(public_key)
+
+
+def any_site_allows(origin: str) -> bool:
+    """Whether some site lists ``origin`` (for a preflight, which names no site)."""
+    return origin_allowed(origin, _directory().origins)

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from feedback import anchoring, background, fetching, grouping, revisions, workflow
+from feedback import anchoring, background, fetching, grouping, revisions, sites, workflow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
 from feedback.mail import instant
@@ -33,8 +33,8 @@ from feedback.models import (
     utcnow,
 )
 from feedback.models.core import OPEN_STATUSES
-from feedback.origins import origin_allowed, url_on_origins
 from feedback.schemas import SuggestionIn
+from feedback.sites import SiteKey
 
 
 @dataclass(frozen=True)
@@ -52,29 +52,22 @@ def request_digest(body: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class SiteKey:
-    """What accepting a report needs of its site (read without the ORM: it is hot)."""
-
-    id: int
-    allowed_origins: list[str]
-
-    def allows_origin(self, origin: str) -> bool:
-        return origin_allowed(origin, self.allowed_origins)
-
-    def allows_article_url(self, url: str) -> bool:
-        return url_on_origins(url, self.allowed_origins)
-
-
 def find_site(public_key: str) -> SiteKey:
-    row = db.session.execute(
-        select(Site.id, Site.allowed_origins).where(Site.public_key == public_key)
-    ).first()
-    if row is None:
+    """The site by its public key, from the per-process directory (no query: it is the
+    first thing a flood of made-up keys meets)."""
+    site = sites.site_key(public_key)
+    if site is None:
         raise NotFound(
             "No site has this key.", {"site": ["Unknown site key."]}, {"site": "unknown_site"}
         )
-    return SiteKey(row.id, list(row.allowed_origins or []))
+    return site
+
+
+def check_origin(site: SiteKey, origin: str | None) -> None:
+    """A browser's report must come from one of the site's origins (a server-side client
+    sends no Origin)."""
+    if origin is not None and not site.allows_origin(origin):
+        raise Forbidden(f"Origin {origin} may not send reports for this site.")
 
 
 def _anchor_quote(text: str, quote: dict) -> anchoring.Quote:
@@ -174,8 +167,7 @@ def accept_report(
     Replaying the same body with the same id returns the first acceptance; the same id
     with another body raises Conflict.
     """
-    if client.origin is not None and not site.allows_origin(client.origin):
-        raise Forbidden(f"Origin {client.origin} may not send reports for this site.")
+    check_origin(site, client.origin)
     check_article_url(site, data["article"]["url"])
     prepared = prepare_report(data)
     digest = request_digest(raw_body)

@@ -6,16 +6,21 @@ import json
 
 from flask import Flask, g, request
 from flask_smorest import Api
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from feedback import sites
 from feedback.errors import API_PREFIX, error_response, is_api_request
-from feedback.extensions import csrf, db
+from feedback.extensions import csrf, limiter
 from feedback.models import Site
 from feedback.origins import origin_allowed
 from feedback.schemas import ErrorOut
+from feedback.sites import SiteKey
 from feedback.text import UNSTORABLE_MESSAGE, has_unstorable_text
+
+# Flask-Limiter guards the sign-in forms; the API's limits are feedback.ratelimits, checked
+# after the site key and Origin. Its per-request bookkeeping is skipped here.
+limiter.request_filter(is_api_request)
 
 
 class FeedbackApi(Api):
@@ -62,7 +67,7 @@ def _require_json_body():
     return None
 
 
-def remember_site(site: Site) -> None:
+def remember_site(site: SiteKey | Site) -> None:
     """The request's site. Its origins are copied now: the CORS headers are added after
     the commit, when reading the site again could meet a database that went away."""
     g.site = site
@@ -74,10 +79,9 @@ def _origin_known(origin: str) -> bool:
         return origin_allowed(origin, g.site_origins)
     # A preflight carries no body, so no site key: any site's origins may ask.
     try:
-        origins = db.session.scalars(select(Site.allowed_origins)).all()
+        return sites.any_site_allows(origin)
     except DBAPIError:
         return False  # the answer is already an error; it needs no CORS headers
-    return any(origin_allowed(origin, allowed or []) for allowed in origins)
 
 
 def _add_cors_headers(response):

@@ -1,0 +1,126 @@
+"""Refused reports (unknown site key, foreign Origin, a client over its limit) are
+refused before the body is validated, without a query, and spend no client's allowance."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import event, func, select, update
+
+from feedback.extensions import db
+from feedback.models import IncomingReport, Site
+from tests.conftest import SITE_ORIGIN, suggestion_body
+
+# A body the schema would refuse (422) if it got that far.
+BROKEN = {"kind": "rumour", "quote": {"exact": ""}, "replacement": 7}
+
+
+@pytest.fixture
+def app_config():
+    return {"RATELIMIT_PER_CLIENT": "3/minute", "RATELIMIT_PER_SITE": "1000/minute"}
+
+
+@pytest.fixture
+def statements(app):
+    """SQL statements run while the list is being filled."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", note)
+
+
+def error_of(response) -> dict:
+    return response.get_json()["error"]
+
+
+def stored() -> int:
+    return db.session.scalar(select(func.count()).select_from(IncomingReport))
+
+
+def test_unknown_key_is_404_before_the_body_is_validated(site, post_suggestion):
+    response = post_suggestion(suggestion_body(site="no-such-site", **BROKEN))
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+    assert error_of(response)["fields"] == {"site": ["Unknown site key."]}
+
+
+def test_foreign_origin_is_403_before_the_body_is_validated(site, post_suggestion):
+    response = post_suggestion(suggestion_body(**BROKEN), origin="https://evil.example.net")
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "forbidden"
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_over_the_limit_is_429_before_the_body_is_validated(site, post_suggestion):
+    for _ in range(3):
+        assert post_suggestion(suggestion_body(**BROKEN)).status_code == 422
+    response = post_suggestion(suggestion_body())
+    assert response.status_code == 429
+    assert error_of(response)["code"] == "rate_limited"
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    # The snippet on the site's page can read the refusal and its Retry-After.
+    assert response.headers["Access-Control-Allow-Origin"] == SITE_ORIGIN
+    assert post_suggestion(suggestion_body(**BROKEN)).status_code == 429
+    assert stored() == 0
+
+
+def test_refusals_spend_none_of_the_clients_allowance(site, post_suggestion):
+    for _ in range(5):
+        assert post_suggestion(suggestion_body(site="no-such-site")).status_code == 404
+        assert post_suggestion(
+            suggestion_body(), origin="https://evil.example.net"
+        ).status_code == (403)
+    for _ in range(3):
+        assert post_suggestion(suggestion_body()).status_code == 201
+    assert post_suggestion(suggestion_body()).status_code == 429
+    assert stored() == 3
+
+
+def test_refusals_run_no_query(site, post_suggestion, statements):
+    assert post_suggestion(suggestion_body(site="no-such-site")).status_code == 404  # warm
+    for _ in range(3):
+        assert post_suggestion(suggestion_body()).status_code == 201
+    statements.clear()
+    assert post_suggestion(suggestion_body(site="no-such-site")).status_code == 404
+    assert post_suggestion(suggestion_body(), origin="https://evil.example.net").status_code == 403
+    assert post_suggestion(suggestion_body()).status_code == 429
+    assert statements == []
+
+
+def test_a_site_added_or_changed_here_counts_at_once(app, post_suggestion):
+    assert post_suggestion(suggestion_body(site="brand-new")).status_code == 404
+    added = Site(name="New", public_key="brand-new", allowed_origins=[SITE_ORIGIN], settings={})
+    added.rotate_secret()
+    db.session.add(added)
+    db.session.commit()
+    assert post_suggestion(suggestion_body(site="brand-new")).status_code == 201
+    added.allowed_origins = ["https://elsewhere.example.com"]
+    db.session.commit()
+    assert post_suggestion(suggestion_body(site="brand-new")).status_code == 403
+
+
+class TestAnotherProcessesChange:
+    @pytest.fixture
+    def app_config(self):
+        return {"SITE_CACHE_SECONDS": 0.5}
+
+    def test_is_seen_within_the_cache_time(self, site, post_suggestion):
+        subdomain = "https://m.example.org"  # allowed by the site's https://*.example.org
+        assert post_suggestion(suggestion_body(), origin=subdomain).status_code == 201
+        site_id = site.id
+        # As another process would change it: no ORM event reaches this one.
+        db.session.remove()
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(Site).where(Site.id == site_id).values(allowed_origins=[SITE_ORIGIN])
+            )
+        deadline = time.monotonic() + 5
+        while post_suggestion(suggestion_body(), origin=subdomain).status_code == 201:
+            assert time.monotonic() < deadline, "the old origins are still used"
+            time.sleep(0.1)
+        assert post_suggestion(suggestion_body(), origin=subdomain).status_code == 403
