@@ -139,6 +139,7 @@ def test_the_toast_undoes_in_the_queue_and_after_a_bulk_action(page: Page, live_
     toast = page.locator(TOAST)
     expect(toast).to_contain_text("The report is now accepted.")
     expect(badge(page, second)).to_have_text("accepted")
+    assert_no_axe_violations(page)
     page.keyboard.press("z")
     expect(badge(page, second)).to_have_text("new")
     expect(row(page, second)).not_to_have_class(re.compile(r"\bdone\b"))
