@@ -310,12 +310,13 @@ def count_tabs(filters: QueueFilters, site_ids: list[int], user_id: int) -> dict
     """How many groups each tab holds under the other filters, each counted up to
     ``COUNT_CAP + 1`` only (a number past the cap reads "1,000+"): every count then
     stops after a bounded walk of an index, however many reports there are."""
-    counts = {}
+    columns = []
     for name in TABS:
         heads = filtered(replace(filters, tab=name), site_ids, user_id)
         capped = heads.with_only_columns(Suggestion.id).limit(COUNT_CAP + 1).subquery()
-        counts[name] = db.session.scalar(select(func.count()).select_from(capped))
-    return counts
+        columns.append(select(func.count()).select_from(capped).scalar_subquery().label(name))
+    # One statement for the four counts: one round trip to the database, not four.
+    return dict(db.session.execute(select(*columns)).one()._mapping)
 
 
 def shown_count(count: int) -> str:
