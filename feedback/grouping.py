@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import enum
 import functools
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, and_, func, literal, or_, select
 
 from feedback import anchoring, revisions, workflow
 from feedback.extensions import db
-from feedback.models import ArticleRevision, Suggestion
+from feedback.models import ArticleRevision, AuditAction, AuditEvent, Suggestion
 from feedback.models.core import OPEN_STATUSES, AnchorState
 
 # Spans this close (in characters) that give different texts may be one mistake.
@@ -215,8 +216,8 @@ def lock_article(article_id: int) -> None:
         db.session.execute(select(func.pg_advisory_xact_lock(article_id, 0)))
 
 
-def _open_quoted(article_id: int) -> list[Suggestion]:
-    """The article's open reports of a span, oldest first."""
+def _open_quoted(article_id: int, *conditions) -> list[Suggestion]:
+    """The article's open reports of a span (that meet ``conditions``), oldest first."""
     return list(
         db.session.scalars(
             select(Suggestion)
@@ -224,9 +225,49 @@ def _open_quoted(article_id: int) -> list[Suggestion]:
                 Suggestion.article_id == article_id,
                 Suggestion.status.in_(OPEN_STATUSES),
                 Suggestion.exact.is_not(None),
+                *conditions,
             )
             .order_by(Suggestion.created_at, Suggestion.id)
         )
+    )
+
+
+def _holds(haystack, needle):
+    """SQL: whether ``needle`` stands in ``haystack``, as a plain substring."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.strpos(haystack, needle) > 0
+    return func.instr(haystack, needle) > 0
+
+
+def _candidates(article_id: int, new: Standing, verified: ArticleRevision | None):
+    """The open reports the rule can find like ``new``, read from the database without
+    the others (an article may have a thousand open reports): in the verified text, those
+    near its span, those not placed there yet, and those gone from it whose window shares
+    words with its own; else those whose window shares words with its own (a necessary
+    condition of the quote-with-context rule)."""
+    window = Suggestion.prefix + Suggestion.exact + Suggestion.suffix
+    shares_words = or_(
+        _holds(window, new.exact), _holds(literal(new.window, Text), Suggestion.exact)
+    )
+    if verified is None or new.verified_span is None:
+        return _open_quoted(article_id, shares_words)
+    low, high = new.verified_span[0] - NEAR_CHARS, new.verified_span[1] + NEAR_CHARS
+    placed = Suggestion.anchor_revision_id == verified.id
+    own = and_(Suggestion.anchor_revision_id.is_(None), Suggestion.revision_id == verified.id)
+    elsewhere = or_(
+        and_(
+            Suggestion.anchor_revision_id.is_not(None), Suggestion.anchor_revision_id != verified.id
+        ),
+        and_(Suggestion.anchor_revision_id.is_(None), Suggestion.revision_id != verified.id),
+    )
+    return _open_quoted(
+        article_id,
+        or_(
+            and_(placed, Suggestion.anchor_start <= high, Suggestion.anchor_end >= low),
+            and_(own, Suggestion.start <= high, Suggestion.end >= low),
+            elsewhere,
+            and_(placed, Suggestion.anchor_start.is_(None), shares_words),
+        ),
     )
 
 
@@ -241,9 +282,6 @@ class GroupMatch:
 def find_group(revision: ArticleRevision, quote: anchoring.Quote, replacement) -> GroupMatch:
     """The open group a new report (``quote`` over ``revision``, the text its reader
     saw) belongs to by the rule; call ``lock_article`` first."""
-    others = _open_quoted(revision.article_id)
-    if not others:
-        return GroupMatch(None, None)
     verified = revisions.current_verified_revision(revision.article_id)
     new = Standing(
         quote.exact,
@@ -252,6 +290,9 @@ def find_group(revision: ArticleRevision, quote: anchoring.Quote, replacement) -
         replacement,
         span_in(quote, revision.id, replacement, verified) if verified is not None else None,
     )
+    others = _candidates(revision.article_id, new, verified)
+    if not others:
+        return GroupMatch(None, None)
     text = verified.text if verified is not None else None
     possible = None
     for other in others:
@@ -273,10 +314,49 @@ class RegroupSummary:
         return len(self.merges)
 
 
+def _pairs_to_compare(standings: list[Standing]):
+    """(i, j), i < j: the pairs of reports the rule may find alike. Those placed in the
+    verified text pair only with those near them there (a sweep in span order); the
+    others with every report."""
+    placed = sorted(
+        (standing.verified_span, index)
+        for index, standing in enumerate(standings)
+        if standing.verified_span is not None
+    )
+    for at, ((_, end), index) in enumerate(placed):
+        for (start, _), other in placed[at + 1 :]:
+            if start > end + NEAR_CHARS:
+                break
+            yield min(index, other), max(index, other)
+    unplaced = {index for index, standing in enumerate(standings) if standing.verified_span is None}
+    for index in sorted(unplaced):
+        for other in range(len(standings)):
+            if other != index and (other not in unplaced or other < index):
+                yield min(index, other), max(index, other)
+
+
+def _split_pairs(report_ids: list) -> set[tuple]:
+    """(a, b) and (b, a) for every report an editor split off from another: what an
+    editor took apart, regrouping leaves apart."""
+    events = db.session.execute(
+        select(AuditEvent.suggestion_id, AuditEvent.detail).where(
+            AuditEvent.action == AuditAction.SPLIT, AuditEvent.suggestion_id.in_(report_ids)
+        )
+    )
+    pairs = set()
+    for report_id, other in events:
+        try:
+            other_id = uuid.UUID(other)
+        except ValueError:
+            continue
+        pairs |= {(report_id, other_id), (other_id, report_id)}
+    return pairs
+
+
 def regroup_article(article_id: int, *, dry_run: bool = False) -> RegroupSummary:
     """Apply the rule to the article's open groups: fold each group it joins into the
     oldest (every merge recorded in the history, by the service) and flag possible
-    duplicates not flagged yet. Does not commit."""
+    duplicates not flagged yet. Groups an editor split apart stay apart. Does not commit."""
     summary = RegroupSummary([], 0)
     reports = _open_quoted(article_id)
     if len(reports) < 2:
@@ -288,27 +368,36 @@ def regroup_article(article_id: int, *, dry_run: bool = False) -> RegroupSummary
     # Each report as (its group's head id, what the rule needs of it), oldest first.
     items = [(workflow.group_head(report).id, standing_of(report, verified)) for report in reports]
     folded_into: dict = {}  # a group's head id -> the head id of the group it joins
+    members: dict = {}  # a group's head id -> its reports' ids
+    for report in reports:
+        members.setdefault(workflow.group_head(report).id, set()).add(report.id)
+    split = _split_pairs([report.id for report in reports])
 
     def root(head_id):
         while head_id in folded_into:
             head_id = folded_into[head_id]
         return head_id
 
+    def split_apart(first, second) -> bool:
+        """Whether an editor split a report of one group off from the other."""
+        return any((x, y) in split for x in members[first] for y in members[second])
+
     near: dict = {}  # a group's head id -> the head id of an older group it may repeat
-    for index, (later_head, later) in enumerate(items):
-        for earlier_head, earlier in items[:index]:
-            first, second = root(earlier_head), root(later_head)
-            if first == second:
-                continue
-            likeness = compare(earlier, later, text)
-            if likeness is Likeness.APART:
-                continue
-            if age[second] < age[first]:
-                first, second = second, first
-            if likeness is Likeness.SAME:
-                folded_into[second] = first
-            else:
-                near.setdefault(second, first)
+    for earlier_index, later_index in _pairs_to_compare([standing for _, standing in items]):
+        (earlier_head, earlier), (later_head, later) = items[earlier_index], items[later_index]
+        first, second = root(earlier_head), root(later_head)
+        if first == second:
+            continue
+        likeness = compare(earlier, later, text)
+        if likeness is Likeness.APART or split_apart(first, second):
+            continue
+        if age[second] < age[first]:
+            first, second = second, first
+        if likeness is Likeness.SAME:
+            folded_into[second] = first
+            members[first] |= members.pop(second)
+        else:
+            near.setdefault(second, first)
 
     for fold in sorted(folded_into, key=age.__getitem__):
         summary.merges.append((heads[fold], heads[root(fold)]))

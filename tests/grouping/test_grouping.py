@@ -297,3 +297,33 @@ def test_the_report_page_shows_each_members_own_change(site, report, editor, edi
         '<span class="member-change"><span class="diff">faster <del>then</del><ins>than</ins>'
         in page
     )
+
+
+def test_regroup_leaves_apart_what_an_editor_split(site, report, editor, editor_client, run_cli):
+    then = report("then", "than")
+    faster_then = report("faster then", "faster than")
+    client = editor_client(editor)
+    client.post(f"/editor/suggestions/{faster_then.id}/split")
+    assert fresh(faster_then).duplicate_of_id is None
+
+    result = run_cli("reports", "regroup")
+    assert result.output.splitlines() == ["merged 0 groups, flagged 0 possible duplicates"]
+    assert fresh(faster_then).duplicate_of_id is None
+    assert fresh(then).report_count == 1
+
+
+def test_in_the_site_text_near_duplicates_join_and_close_ones_are_flagged(
+    site, report, push_article
+):
+    assert push_article(TEXT).status_code == 201  # the site's own text: verified
+    then = report("then", "than")
+    faster_then = report("faster then", "faster than")
+    next_words = report("the timetable", "the schedule")
+    far = report("encompase", "encompass")
+    older_copy = TEXT.replace("rebuilt twice since", "rebuilt since")  # a stale page
+    stale = report("faster then", "faster than", text=older_copy)
+
+    assert then.revision.source.verified  # each stands in the site's text
+    assert faster_then.duplicate_of_id == stale.duplicate_of_id == then.id
+    assert (next_words.duplicate_of_id, next_words.possible_duplicate_of_id) == (None, then.id)
+    assert (far.duplicate_of_id, far.possible_duplicate_of_id) == (None, None)
