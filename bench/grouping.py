@@ -205,7 +205,7 @@ def main() -> None:
             "ratio_meaning": "slowest find_group / baseline",
             "target": f"find_group < {TARGET_FIND_MS:.0f} ms, regroup < {TARGET_REGROUP_S:.0f} s",
             "met": slowest < TARGET_FIND_MS and regroup < TARGET_REGROUP_S,
-            **figures,
+            "details": {"chars": args.chars, "reports": args.reports, **figures},
         },
         args.json,
     )

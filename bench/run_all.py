@@ -29,7 +29,16 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 README = BENCH / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-BENCHMARKS = ["snippet", "reanchor", "ingest", "refusals", "queue", "digests", "mail"]
+BENCHMARKS = [
+    "snippet",
+    "reanchor",
+    "grouping",
+    "ingest",
+    "refusals",
+    "queue",
+    "digests",
+    "mail",
+]
 # Seconds per script: full runs of the digests (10,000 members) take several minutes.
 TIMEOUTS = {"full": 2400, "quick": 240}
 PG_DSN = os.environ.get("BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
