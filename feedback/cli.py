@@ -338,6 +338,61 @@ def mail_send_due():
         sys.exit(1)
 
 
+@cli.group()
+def privacy():
+    """What is kept about readers (FEEDBACK_RETAIN_CONTACT_DAYS, _CLIENT_DAYS)."""
+
+
+def _reader_address(raw: str) -> str:
+    from feedback import privacy as privacy_rules
+
+    try:
+        return privacy_rules.reader_address(raw)
+    except Invalid as error:
+        raise click.BadParameter(error.message_of("email"), param_hint="EMAIL") from error
+
+
+@privacy.command("forget")
+@click.argument("email")
+def privacy_forget(email: str):
+    """Erase one reader's name, address and notify flag everywhere: their reports, reports
+    still waiting to be filed, mail written to them (unsent mail is not sent)."""
+    from feedback import privacy as privacy_rules
+
+    erased = privacy_rules.forget_reader(_reader_address(email))
+    db.session.commit()
+    click.echo(
+        f"erased {erased.total}: {erased.reports} reports, {erased.waiting_reports} waiting "
+        f"reports, {erased.mails} mails (held notices hold no contact details)"
+    )
+
+
+@privacy.command("export")
+@click.argument("email")
+def privacy_export(email: str):
+    """Print, as JSON, everything held about one reader."""
+    import json
+
+    from feedback import privacy as privacy_rules
+
+    data = privacy_rules.reader_data(_reader_address(email))
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@privacy.command("apply")
+def privacy_apply():
+    """Erase now what is past its time (the worker does it each hour)."""
+    from feedback import privacy as privacy_rules
+
+    summary = privacy_rules.apply_retention()
+    contact, client = summary.contact, summary.client
+    click.echo(
+        f"contact details erased: {contact.reports} reports, {contact.waiting_reports} waiting "
+        f"reports, {contact.mails} mails; user agents and client hashes erased: "
+        f"{client.reports} reports, {client.waiting_reports} received reports"
+    )
+
+
 @cli.command("export")
 @click.argument("site_key")
 @click.option(

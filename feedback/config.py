@@ -41,6 +41,12 @@ DEFAULTS: dict[str, object] = {
     # with made-up keys or from foreign pages is refused without a query. A site added or
     # changed is seen by the other processes at most this much later.
     "SITE_CACHE_SECONDS": 5,
+    # What is kept about readers (feedback.privacy): their name, address and notify flag
+    # this many days after their report closes (mail to them, after it was written; a
+    # report still waiting to be filed, after it arrived) ...
+    "RETAIN_CONTACT_DAYS": 90,
+    # ... and user agents and client hashes this many days after the report arrived.
+    "RETAIN_CLIENT_DAYS": 30,
     # Seconds a client is asked to wait when the database is unreachable.
     "RETRY_AFTER_UNAVAILABLE": 5,
     "REDIS_URL": "",
@@ -160,6 +166,10 @@ def load_settings(app, overrides: dict | None) -> None:
             f"FEEDBACK_OUTBOX_CLAIM_SECONDS must be at least {LEASE_PER_SMTP_TIMEOUT} times "
             "FEEDBACK_MAIL_TIMEOUT_SECONDS, or a slow send could outlive its lease and go twice"
         )
+    for name in ("RETAIN_CONTACT_DAYS", "RETAIN_CLIENT_DAYS"):
+        value = config[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigurationError(f"{ENV_PREFIX}_{name} must be a number of days, 0 or more")
     if config["HUEY_IMMEDIATE"] is None:
         config["HUEY_IMMEDIATE"] = bool(config["DEMO"] or config["TESTING"])
     if config["FETCH_ALLOW_PRIVATE_ADDRESSES"] is None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from feedback import fetching, revisions, suggestions
+from feedback import fetching, privacy, revisions, suggestions
 from feedback.extensions import db
 from feedback.mail import digests, instant, mailer
 
@@ -119,6 +119,14 @@ def init_tasks(app: Flask) -> Tasks:
     def fetch_due_articles() -> int:
         """Articles with open reports whose page is due to be read again: each minute."""
         return fetching.fetch_due_articles()
+
+    @huey.periodic_task(crontab(minute="0"), name="apply_retention")
+    @in_app
+    def apply_retention() -> int:
+        """Readers' contact details, user agents and client hashes past their time
+        (FEEDBACK_RETAIN_CONTACT_DAYS, FEEDBACK_RETAIN_CLIENT_DAYS): each hour."""
+        summary = privacy.apply_retention()
+        return summary.contact.total + summary.client.total
 
     tasks = Tasks(
         huey, send_outbox, sweep_outbox, build_digests, reanchor_article, file_report, fetch_article
