@@ -7,6 +7,7 @@ that parse as JSON (numbers, booleans, lists) are taken as such.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 ENV_PREFIX = "FEEDBACK"
 LEASE_PER_SMTP_TIMEOUT = 10
@@ -83,6 +84,10 @@ DEFAULTS: dict[str, object] = {
     "HUEY_NAME": "feedback",
     "HUEY_SQLITE_PATH": "",
     "HUEY_IMMEDIATE": None,
+    # A sign-in lasts this long at most: with "remember me" (the remember cookie too),
+    # and without it (the browser also forgets it when it closes).
+    "REMEMBER_DAYS": 30,
+    "SIGN_IN_HOURS": 12,
     # Failed sign-ins allowed before the form refuses for a while (Flask-Limiter strings).
     "SIGNIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
     "SIGNIN_LIMIT_PER_CLIENT": "20 per 15 minutes",
@@ -179,6 +184,8 @@ def load_settings(app, overrides: dict | None) -> None:
     engine_options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     engine_options.setdefault("pool_pre_ping", True)
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
+    # Flask-Login's default is a year; the sign-in behind the cookie ends sooner anyway.
+    config["REMEMBER_COOKIE_DURATION"] = timedelta(days=float(config["REMEMBER_DAYS"]))
     config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URL"]
     # Off: the limiter would put Retry-After on every answer; the 429 handler sets it.
     config["RATELIMIT_HEADERS_ENABLED"] = False

@@ -17,6 +17,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from feedback import signins
 from feedback.errors import Conflict, Invalid
 from feedback.extensions import db
 from feedback.links import link_for
@@ -59,7 +60,7 @@ def check_password(password: str) -> None:
         )
 
 
-def user_for_sign_in(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str) -> User | None:
     """The active user with this address and password; None for anything else, after the
     same work either way (an unknown address checks a decoy hash)."""
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
@@ -68,10 +69,20 @@ def user_for_sign_in(email: str, password: str) -> User | None:
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Give the user this password, if it follows the rule."""
+def set_password(user: User, password: str, keep_sign_in: str | None = None) -> int:
+    """Give the user this password, if it follows the rule, and end every sign-in of
+    theirs but ``keep_sign_in`` (a key): whoever knew the old password, or kept a
+    cookie, is out. Returns how many sign-ins ended."""
     check_password(password)
     user.set_password(password)
+    return signins.end_all(user, keep=keep_sign_in)
+
+
+def change_password(user: User, current: str, new: str, keep_sign_in: str | None) -> int:
+    """A signed-in user's own change: the current password first, then as set_password."""
+    if not password_matches(user, current):
+        raise Invalid.field("current_password", "That is not your current password.")
+    return set_password(user, new, keep_sign_in=keep_sign_in)
 
 
 def _checked_name(name: str) -> str:

@@ -1,6 +1,6 @@
 """The data model. Each module holds one area; importing this package registers all."""
 
-from feedback.models.accounts import Membership, Role, User, zone_of
+from feedback.models.accounts import Membership, Role, SignIn, User, zone_of
 from feedback.models.audit import AuditAction, AuditEvent, Decision, EditorNote
 from feedback.models.core import (
     Article,
@@ -37,6 +37,7 @@ __all__ = [
     "OutboxStatus",
     "RevisionSource",
     "Role",
+    "SignIn",
     "Site",
     "SiteSettings",
     "Suggestion",

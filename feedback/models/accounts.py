@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,7 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, event, select
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.extensions import db, login_manager
@@ -65,9 +74,25 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan"
     )
 
+    # The key of the sign-in this request runs under (see SignIn): Flask-Login keeps
+    # get_id() in the session and the remember cookie. Not a column.
+    sign_in_key = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login asks this
         return self.active
+
+    def get_id(self) -> str:
+        """The sign-in's key, never the user's id: a cookie then names one sign-in, which
+        ends on the server (see SignIn). Empty, and so signing in nobody, without one."""
+        return self.sign_in_key or ""
+
+    # UserMixin compares users by get_id(), which names a sign-in here, not a user: two
+    # users loaded without one would be equal. A row is one object per session, so the
+    # object's identity is the user's.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     def set_password(self, password: str) -> None:
         self.password_hash = _password_hasher.hash(password)
@@ -78,6 +103,29 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return password_matches(self, password)
+
+
+def sign_in_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class SignIn(db.Model):
+    """One signed-in browser: what its session and remember cookies name. Deleting the
+    row ends it, whatever copies of those cookies exist (feedback.signins)."""
+
+    __tablename__ = "sign_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    # SHA-256 of the key the cookies carry: the table alone lets no one sign in.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
 
 
 class Membership(db.Model):
@@ -129,8 +177,18 @@ def zone_of(user) -> ZoneInfo:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's way back from the session cookie to the user."""
-    if not (user_id.isascii() and user_id.isdigit()):
+def load_user(key: str) -> User | None:
+    """Flask-Login's way back from the session or remember cookie: the user of an
+    unexpired sign-in with this key, while their account is active."""
+    if not key or len(key) > 100:
         return None
-    return db.session.get(User, int(user_id))
+    found = db.session.execute(
+        select(SignIn, User)
+        .join(User, User.id == SignIn.user_id)
+        .where(SignIn.key_hash == sign_in_key_hash(key), SignIn.expires_at > utcnow())
+    ).first()
+    if found is None or not found.User.is_active:
+        return None
+    user = found.User
+    user.sign_in_key = key
+    return user

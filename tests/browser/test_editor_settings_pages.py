@@ -118,3 +118,44 @@ def test_stats_show_share_bars_and_the_previous_period(browser, live_server):
             assert_no_axe_violations(page)
         finally:
             context.close()
+
+
+def test_account_page_refuses_a_wrong_password_and_signs_out_everywhere(browser, live_server):
+    # Two browsers signed in as the same editor.
+    other = browser.new_context()
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        elsewhere = other.new_page()
+        sign_in(elsewhere, live_server)
+        page = context.new_page()
+        sign_in(page, live_server)
+        page.get_by_role("link", name="Account").click()
+        expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+        # Other tests signed in as this editor too.
+        expect(
+            page.get_by_text(re.compile(r"On \d+ browsers, this one included\."))
+        ).to_be_visible()
+        no_horizontal_scroll(page)
+        assert_no_axe_violations(page)
+
+        page.get_by_label("Current password").fill("not the password at all")
+        page.get_by_label("New password (at least 10 characters)").fill("a new passphrase")
+        page.get_by_label("The same again").fill("a new passphrase")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Change the password").click()
+        expect(page.locator("#current_password-error")).to_have_text(
+            "That is not your current password."
+        )
+        expect(page.get_by_label("Current password")).to_be_focused()
+        assert_no_axe_violations(page)
+
+        with page.expect_navigation(url=f"{live_server.url}/editor/sign-in"):
+            page.get_by_role("button", name="Sign out everywhere").click()
+        expect(page.get_by_role("status")).to_have_text(
+            re.compile(r"^You are signed out everywhere \(\d+ browsers\)\.$")
+        )
+        elsewhere.goto(live_server.url + "/editor/")
+        expect(elsewhere).to_have_url(re.compile(r"/editor/sign-in\?next="))
+    finally:
+        context.close()
+        other.close()

@@ -39,6 +39,7 @@ from feedback.models import (
 from feedback.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from feedback.permissions import PERMISSIONS, Action
 from tests.conftest import suggestion_body
+from tests.editor.conftest import PASSWORD
 
 ROLES = ("anonymous", "viewer", "editor", "owner", "outsider")
 SIGNED_IN = ROLES[1:]
@@ -50,8 +51,15 @@ MISSING_INT_ID = 2_147_483_647  # the largest 32-bit id: valid for every databas
 # Left out of the matrix by design: signing in and out and the password pages, which
 # anyone may use (test_auth.py tests them; test_csrf.py their CSRF tokens).
 PUBLIC_ENDPOINTS = frozenset(
-    {"auth.sign_in", "auth.forgot_password", "auth.set_password", "auth.sign_out"}
+    {
+        "auth.sign_in",
+        "auth.forgot_password",
+        "auth.set_password",
+        "auth.sign_out",
+        "auth.sign_out_everywhere",
+    }
 )
+NEW_PASSWORD = "the matrix changed it"
 
 
 class World:
@@ -312,6 +320,10 @@ def _timezone_saved(_w: World, actor: User) -> None:
     assert fresh(actor).timezone == "Europe/Paris"
 
 
+def _password_changed(_w: World, actor: User) -> None:
+    assert fresh(actor).check_password(NEW_PASSWORD)
+
+
 def _mail_retried(w: World, _actor: User) -> None:
     assert fresh(w.failed_mail).status != OutboxStatus.FAILED
 
@@ -420,6 +432,14 @@ CASES: list[Case] = [
         None,
         read(outsider=200),
         "notification_settings.show",
+    ),
+    Case(
+        "account",
+        "GET",
+        lambda w: "/editor/account",
+        None,
+        read(outsider=200),
+        "auth.account",
     ),
     # --- triage ---------------------------------------------------------------------
     Case(
@@ -622,6 +642,16 @@ CASES: list[Case] = [
         expect(viewer=302, editor=302, owner=302, outsider=302),
         "notification_settings.save",
         _timezone_saved,
+    ),
+    # --- the account ------------------------------------------------------------------
+    Case(
+        "change-password",
+        "POST",
+        lambda w: "/editor/account/password",
+        lambda w: {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        expect(viewer=302, editor=302, owner=302, outsider=302),
+        "auth.change_password",
+        _password_changed,
     ),
     Case(
         "retry-failed-mail",

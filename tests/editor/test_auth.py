@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import statistics
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from feedback.extensions import db
-from feedback.models import OutboxKind, OutboxMessage, Suggestion, User, accounts
+from feedback.models import OutboxKind, OutboxMessage, SignIn, Suggestion, User, accounts
 from tests.editor.conftest import PASSWORD, EditorClient, add_user, csrf_from
 
 
@@ -317,3 +319,175 @@ def test_an_unknown_address_answers_as_slowly_as_a_wrong_password(app, monkeypat
     known_time, unknown_time = (statistics.median(taken) for taken in times.values())
     # Unfixed, an unknown address answered about 20 times faster.
     assert 0.5 < unknown_time / known_time < 2, (unknown_time, known_time)
+
+
+# --- sign-ins end on the server -----------------------------------------------------------
+
+COOKIES = ("session", "remember_token")
+
+
+def _remembered(app, email: str) -> EditorClient:
+    client = EditorClient(app.test_client())
+    response = client.post(
+        "/editor/sign-in", {"email": email, "password": PASSWORD, "remember": "1"}
+    )
+    assert response.status_code == 302
+    return client
+
+
+def _copied_cookies(client: EditorClient) -> dict[str, str]:
+    return {name: client.client.get_cookie(name).value for name in COOKIES}
+
+
+def _replay(app, cookies: dict[str, str]) -> int:
+    """The status of /editor/ for a new browser that carries only these cookies."""
+    thief = EditorClient(app.test_client())
+    for name, value in cookies.items():
+        thief.client.set_cookie(name, value)
+    return thief.get("/editor/").status_code
+
+
+def _each_cookie_alone(cookies: dict[str, str]) -> list[dict[str, str]]:
+    return [{name: value} for name, value in cookies.items()]
+
+
+def test_cookies_kept_from_before_sign_out_open_nothing(ann, app):
+    client = _remembered(app, ann.email)
+    cookies = _copied_cookies(client)
+    # Copies work while the sign-in lasts: each cookie on its own opens the editor.
+    assert [_replay(app, alone) for alone in _each_cookie_alone(cookies)] == [200, 200]
+
+    assert client.post("/editor/sign-out").status_code == 302
+
+    assert client.get("/editor/").status_code == 302
+    assert [_replay(app, alone) for alone in _each_cookie_alone(cookies)] == [302, 302]
+    assert _replay(app, cookies) == 302
+    assert db.session.scalar(select(func.count()).select_from(SignIn)) == 0
+
+
+def test_signing_out_ends_only_that_browser(ann, app):
+    laptop = _remembered(app, ann.email)
+    phone = _remembered(app, ann.email)
+    laptop.post("/editor/sign-out")
+    assert phone.get("/editor/").status_code == 200
+    assert _replay(app, _copied_cookies(phone)) == 200
+
+
+def test_a_password_reset_ends_every_sign_in(ann, app):
+    laptop = _remembered(app, ann.email)
+    stolen = _copied_cookies(laptop)
+    other = EditorClient(app.test_client())
+    other.post("/editor/forgot-password", {"email": ann.email})
+    link = _password_link(ann)
+    new_password = "a brand new passphrase"
+    assert other.post(link, {"password": new_password, "confirm": new_password}).status_code == 302
+
+    assert other.get("/editor/").status_code == 200  # the browser that reset it
+    assert laptop.get("/editor/").status_code == 302
+    assert [_replay(app, alone) for alone in _each_cookie_alone(stolen)] == [302, 302]
+
+
+def test_changing_the_password_ends_the_other_sign_ins(ann, app):
+    laptop = _remembered(app, ann.email)
+    phone = _remembered(app, ann.email)
+    phone_cookies = _copied_cookies(phone)
+    assert "On 2 browsers, this one included." in laptop.get("/editor/account").text
+
+    new_password = "a brand new passphrase"
+    wrong = laptop.post(
+        "/editor/account/password",
+        {"current_password": "not it at all", "password": new_password, "confirm": new_password},
+    )
+    assert wrong.status_code == 422
+    assert "That is not your current password." in wrong.text
+    differ = laptop.post(
+        "/editor/account/password",
+        {"current_password": PASSWORD, "password": new_password, "confirm": "something else"},
+    )
+    assert differ.status_code == 422
+    assert "The two passwords differ." in differ.text
+    assert phone.get("/editor/").status_code == 200  # refusals change nothing
+
+    changed = laptop.post(
+        "/editor/account/password",
+        {"current_password": PASSWORD, "password": new_password, "confirm": new_password},
+    )
+    assert changed.status_code == 302
+    page = laptop.get("/editor/account")
+    assert "Your password is changed. Signed out on 1 browser elsewhere." in page.text
+    assert "On this browser only." in page.text
+    assert phone.get("/editor/").status_code == 302
+    assert [_replay(app, alone) for alone in _each_cookie_alone(phone_cookies)] == [302, 302]
+    db.session.expire_all()
+    assert ann.check_password(new_password)
+
+
+def test_sign_out_everywhere_ends_every_sign_in(ann, app):
+    laptop = _remembered(app, ann.email)
+    phone = _remembered(app, ann.email)
+    stolen = _copied_cookies(laptop)
+    page = laptop.get("/editor/account").text
+    assert 'action="/editor/sign-out-everywhere"' in page
+
+    response = laptop.post("/editor/sign-out-everywhere")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/editor/sign-in"
+    assert "You are signed out everywhere (2 browsers)." in laptop.get("/editor/sign-in").text
+    assert laptop.get("/editor/").status_code == 302
+    assert phone.get("/editor/").status_code == 302
+    assert [_replay(app, alone) for alone in _each_cookie_alone(stolen)] == [302, 302]
+    # Signing in again works as ever.
+    assert laptop.sign_in(ann.email).status_code == 302
+    assert laptop.get("/editor/").status_code == 200
+
+
+def test_the_remember_cookie_lasts_thirty_days(ann, app):
+    client = EditorClient(app.test_client())
+    response = client.post(
+        "/editor/sign-in", {"email": ann.email, "password": PASSWORD, "remember": "1"}
+    )
+    (header,) = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_")]
+    expires = parsedate_to_datetime(header.split("Expires=")[1].split(";")[0])
+    assert abs(expires - datetime.now(UTC) - timedelta(days=30)) < timedelta(minutes=5)
+    sign_in = db.session.scalar(select(SignIn))
+    assert sign_in.remember
+    assert abs(sign_in.expires_at - datetime.now(UTC) - timedelta(days=30)) < timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("remember", [True, False])
+def test_an_expired_sign_in_opens_nothing(ann, app, remember):
+    client = EditorClient(app.test_client())
+    form = {"email": ann.email, "password": PASSWORD}
+    client.post("/editor/sign-in", {**form, "remember": "1"} if remember else form)
+    sign_in = db.session.scalar(select(SignIn))
+    lasts = timedelta(days=30) if remember else timedelta(hours=12)
+    assert abs(sign_in.expires_at - sign_in.created_at - lasts) < timedelta(seconds=1)
+    cookies = {name: client.client.get_cookie(name) for name in COOKIES}
+    sign_in.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    db.session.commit()
+    assert client.get("/editor/").status_code == 302
+    assert _replay(app, {k: c.value for k, c in cookies.items() if c is not None}) == 302
+
+
+def test_a_deactivated_account_is_signed_out(ann, app):
+    client = _remembered(app, ann.email)
+    ann.active = False
+    db.session.commit()
+    assert client.get("/editor/").status_code == 302
+
+
+def test_a_cookie_naming_a_user_id_opens_nothing(ann, app):
+    """Cookies made before sign-ins were stored named the user's id."""
+    client = EditorClient(app.test_client())
+    with client.client.session_transaction() as session:
+        session["_user_id"] = str(ann.id)
+        session["_fresh"] = True
+    assert client.get("/editor/").status_code == 302
+
+
+def test_users_are_equal_only_to_themselves(ann, app):
+    """get_id() names a sign-in, so it must not decide which users are the same."""
+    bob = add_user("bob@example.com")
+    assert ann != bob
+    assert ann == db.session.get(User, ann.id)
+    assert len({ann, bob}) == 2

@@ -189,7 +189,29 @@ def test_set_password(editor_client, users, other_session_token, bad):
     assert _signed_in(client)
 
 
-AUTH_POSTS = {"auth.sign_in", "auth.sign_out", "auth.forgot_password", "auth.set_password"}
+@pytest.mark.parametrize("bad", BAD_TOKENS)
+def test_sign_out_everywhere(editor_client, users, other_session_token, bad):
+    client = editor_client(users["editor"])
+    elsewhere = editor_client(users["editor"])
+    url = "/editor/sign-out-everywhere"
+
+    assert_csrf_refusal(forged_post(client, url, {}, bad, other_session_token))
+    assert _signed_in(client)
+    assert _signed_in(elsewhere)
+
+    response = client.post(url)
+    assert response.status_code == 302
+    assert not _signed_in(client)
+    assert not _signed_in(elsewhere)
+
+
+AUTH_POSTS = {
+    "auth.sign_in",
+    "auth.sign_out",
+    "auth.sign_out_everywhere",
+    "auth.forgot_password",
+    "auth.set_password",
+}
 
 
 def test_every_editor_post_route_is_checked(app):

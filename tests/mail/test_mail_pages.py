@@ -11,7 +11,7 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
-from feedback import create_app
+from feedback import create_app, signins
 from feedback.extensions import db
 from feedback.models import NotifySetting, OutboxMessage, Role, Site, User
 from tests.conftest import suggestion_body
@@ -22,8 +22,10 @@ def sign_in(client, user: User) -> None:
     # Requests in these tests share the test's app context, where Flask-Login keeps the
     # user it loaded last; forget it so the next request reads the session again.
     g.pop("_login_user", None)
+    key = signins.start(user, remember=False)  # a stored sign-in, as the form makes
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = key
         session["_fresh"] = True
 
 

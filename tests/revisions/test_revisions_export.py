@@ -11,6 +11,7 @@ import uuid
 import pytest
 from pyld import jsonld
 
+from feedback import signins
 from feedback.extensions import db
 from feedback.models import Membership, Role, Site, Suggestion, SuggestionStatus, User
 from tests.conftest import ARTICLE_TEXT, suggestion_body
@@ -50,8 +51,10 @@ def signed_in(client, site):
         if member_of is not None:
             db.session.add(Membership(user=user, site=member_of, role=Role.VIEWER))
         db.session.commit()
+        key = signins.start(user, remember=False)  # a stored sign-in, as the form makes
+        db.session.commit()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = key
             session["_fresh"] = True
         return user
 
