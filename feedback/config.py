@@ -88,9 +88,13 @@ DEFAULTS: dict[str, object] = {
     # and without it (the browser also forgets it when it closes).
     "REMEMBER_DAYS": 30,
     "SIGN_IN_HOURS": 12,
-    # Failed sign-ins allowed before the form refuses for a while (Flask-Limiter strings).
-    "SIGNIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+    # Failed sign-ins allowed before the form refuses for a while (Flask-Limiter strings):
+    # for one account from one client (address, or a browser that signed in to it
+    # before), from one address over all accounts, and for one account from everywhere
+    # (browsers that signed in to it before are exempt from the last two).
+    "SIGNIN_LIMIT_PER_ACCOUNT_AND_CLIENT": "5 per 15 minutes",
     "SIGNIN_LIMIT_PER_CLIENT": "20 per 15 minutes",
+    "SIGNIN_LIMIT_PER_ACCOUNT": "100 per hour",
     # Password-link mails one client, or one address, may ask for.
     "PASSWORD_MAIL_LIMIT": "5 per hour",
     "PASSWORD_LINK_MAX_AGE_MINUTES": 60,

@@ -2,15 +2,27 @@
 setting a password from a mailed link.
 
 Each sign-in is a row on the server (feedback.signins) that the cookies only name:
-signing out ends it, a new password ends the user's other sign-ins. Failed sign-ins are
-throttled per account and per client (Flask-Limiter, counted only when the attempt
-fails). A password link is signed, expires, and stops working once used, because it
-carries a fingerprint of the password hash it replaces.
+signing out ends it, a new password ends the user's other sign-ins. A password link is
+signed, expires, and stops working once used, because it carries a fingerprint of the
+password hash it replaces.
+
+Failed sign-ins (Flask-Limiter, counted only when the attempt fails) are limited so that
+strangers cannot lock an editor out (docs/editors.md, "Failed sign-ins"):
+- per account and client: a few tries, then that client waits. The client is the
+  address, or, for a browser that has signed in to the account before, that browser
+  (its "known browser" cookie);
+- per client, over all accounts: one address trying many accounts;
+- per account, a much higher ceiling against guessing from many addresses. Known
+  browsers are exempt from it, and from the per-client limit: other people's failures
+  never hold back a browser the editor has signed in with.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -23,6 +35,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from feedback import background, members, signins
@@ -37,13 +50,79 @@ def _email_field() -> str:
     return (request.form.get("email") or "").strip().lower()
 
 
+def _account_digest() -> str:
+    """The form's address as a keyed hash: the limiter's keys and the known-browser
+    cookie name accounts without holding an address anyone could read back."""
+    key = current_app.config["SECRET_KEY"].encode()
+    address = _email_field().encode()
+    return hmac.new(key, b"account:" + address, hashlib.sha256).hexdigest()[:32]
+
+
 def _account_key() -> str:
-    digest = hashlib.sha256(_email_field().encode()).hexdigest()[:32]
-    return f"account:{digest}"
+    return f"account:{_account_digest()}"
 
 
 def _failed(response) -> bool:
     return response.status_code == 401
+
+
+# --- known browsers ---------------------------------------------------------------------
+
+KNOWN_BROWSER_COOKIE = "known_browser"
+KNOWN_BROWSER_SALT = "feedback.known-browser"
+KNOWN_BROWSER_DAYS = 90
+# Accounts one browser is remembered for (the most recent ones).
+KNOWN_BROWSER_ACCOUNTS = 5
+
+
+def _known_browser_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=KNOWN_BROWSER_SALT)
+
+
+def _known_browser() -> tuple[str, list[str]]:
+    """(this browser's random id, digests of the accounts it signed in to), from its
+    signed cookie; ("", []) for a browser that never signed in here."""
+    cookie = request.cookies.get(KNOWN_BROWSER_COOKIE)
+    if not cookie:
+        return "", []
+    try:
+        browser, accounts = _known_browser_serializer().loads(
+            cookie, max_age=KNOWN_BROWSER_DAYS * 24 * 3600
+        )
+    except (BadSignature, ValueError, TypeError):
+        return "", []
+    if not isinstance(browser, str) or not isinstance(accounts, list):
+        return "", []
+    return browser, [account for account in accounts if isinstance(account, str)]
+
+
+def _known_for_this_account() -> bool:
+    """Whether this browser has signed in to the account in the form before."""
+    return _account_digest() in _known_browser()[1]
+
+
+def _account_and_client_key() -> str:
+    browser, accounts = _known_browser()
+    client = f"browser:{browser}" if _account_digest() in accounts else client_ip_hash()
+    return f"account:{_account_digest()}:{client}"
+
+
+def _remember_this_browser(response) -> None:
+    """Set the known-browser cookie: this account joins the ones it signed in to."""
+    browser, accounts = _known_browser()
+    account = _account_digest()
+    accounts = [*[a for a in accounts if a != account], account][-KNOWN_BROWSER_ACCOUNTS:]
+    value = _known_browser_serializer().dumps([browser or secrets.token_urlsafe(16), accounts])
+    config = current_app.config
+    response.set_cookie(
+        KNOWN_BROWSER_COOKIE,
+        value,
+        max_age=timedelta(days=KNOWN_BROWSER_DAYS),
+        path="/editor",
+        secure=config["REMEMBER_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def _setting(name: str):
@@ -65,6 +144,11 @@ def safe_next(target: str | None, default: str) -> str:
 
 @blp.errorhandler(429)
 def too_many_attempts(_error):
+    if request.endpoint == "auth.change_password":
+        return _account_page(
+            {"current_password": "Too many wrong tries. Wait a few minutes, then try again."},
+            429,
+        )
     return render_template(
         "editor/sign_in.html",
         error="Too many failed attempts. Wait a few minutes, then try again.",
@@ -74,8 +158,8 @@ def too_many_attempts(_error):
 
 @blp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(
-    _setting("SIGNIN_LIMIT_PER_ACCOUNT"),
-    key_func=_account_key,
+    _setting("SIGNIN_LIMIT_PER_ACCOUNT_AND_CLIENT"),
+    key_func=_account_and_client_key,
     methods=["POST"],
     deduct_when=_failed,
 )
@@ -84,6 +168,14 @@ def too_many_attempts(_error):
     key_func=client_ip_hash,
     methods=["POST"],
     deduct_when=_failed,
+    exempt_when=_known_for_this_account,
+)
+@limiter.limit(
+    _setting("SIGNIN_LIMIT_PER_ACCOUNT"),
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    exempt_when=_known_for_this_account,
 )
 def sign_in():
     target = safe_next(request.values.get("next"), url_for("editor.queue"))
@@ -98,7 +190,9 @@ def sign_in():
             "editor/sign_in.html", error="Wrong email or password.", email=email, next=target
         ), 401
     _start_sign_in(user, remember=bool(request.form.get("remember")))
-    return redirect(target)
+    response = redirect(target)
+    _remember_this_browser(response)
+    return response
 
 
 def _start_sign_in(user: User, remember: bool) -> None:
@@ -159,7 +253,9 @@ def _refused(response) -> bool:
 @blp.post("/account/password")
 @login_required
 @limiter.limit(
-    _setting("SIGNIN_LIMIT_PER_ACCOUNT"), key_func=_current_user_key, deduct_when=_refused
+    _setting("SIGNIN_LIMIT_PER_ACCOUNT_AND_CLIENT"),
+    key_func=_current_user_key,
+    deduct_when=_refused,
 )
 def change_password():
     """The signed-in user's new password; their other sign-ins end, this one stays."""

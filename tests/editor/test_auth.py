@@ -21,8 +21,9 @@ from tests.editor.conftest import PASSWORD, EditorClient, add_user, csrf_from
 def app_config() -> dict:
     return {
         "MAIL_CAPTURE": True,
-        "SIGNIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes",
+        "SIGNIN_LIMIT_PER_ACCOUNT_AND_CLIENT": "3 per 15 minutes",
         "SIGNIN_LIMIT_PER_CLIENT": "5 per 15 minutes",
+        "SIGNIN_LIMIT_PER_ACCOUNT": "8 per 15 minutes",
         "PASSWORD_MAIL_LIMIT": "2 per hour",
     }
 
@@ -76,19 +77,63 @@ def test_a_deactivated_user_cannot_sign_in(ann, app):
     assert client.sign_in(ann.email).status_code == 401
 
 
-def test_failed_sign_ins_are_throttled_per_account(ann, app):
+def _from(address: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def _wrong(client: EditorClient, email: str, address: str) -> int:
+    form = {"email": email, "password": "not the password"}
+    return client.post("/editor/sign-in", form, **_from(address)).status_code
+
+
+def _right(client: EditorClient, email: str, address: str) -> int:
+    form = {"email": email, "password": PASSWORD}
+    return client.post("/editor/sign-in", form, **_from(address)).status_code
+
+
+def test_failed_sign_ins_hold_back_that_client_for_that_account(ann, app):
     attacker = EditorClient(app.test_client())
-    for _ in range(3):
-        assert (
-            attacker.post("/editor/sign-in", {"email": ann.email, "password": "x"}).status_code
-            == 401
-        )
-    blocked = attacker.post("/editor/sign-in", {"email": ann.email, "password": PASSWORD})
+    assert [_wrong(attacker, ann.email, "203.0.113.9") for _ in range(3)] == [401] * 3
+    blocked = attacker.post(
+        "/editor/sign-in", {"email": ann.email, "password": PASSWORD}, **_from("203.0.113.9")
+    )
     assert blocked.status_code == 429
     assert "Too many failed attempts" in blocked.text
-    # Even from another client, and even with the right password, for a while.
-    other = EditorClient(app.test_client())
-    assert other.sign_in(ann.email).status_code == 429
+    # The editor, from anywhere else, is not held back by it.
+    assert _right(EditorClient(app.test_client()), ann.email, "198.51.100.7") == 302
+
+
+@pytest.mark.parametrize("app_config", [{}])  # the limits as shipped
+def test_wrong_passwords_from_five_addresses_do_not_lock_the_editor_out(ann, app):
+    for number in range(5):
+        stranger = EditorClient(app.test_client())
+        assert _wrong(stranger, ann.email, f"203.0.113.{number + 1}") == 401
+    assert _right(EditorClient(app.test_client()), ann.email, "198.51.100.7") == 302
+
+
+def test_guessing_from_many_addresses_meets_the_account_ceiling(ann, app):
+    known = EditorClient(app.test_client())
+    assert _right(known, ann.email, "198.51.100.7") == 302  # the editor's own browser
+    known.post("/editor/sign-out")
+    for number in range(8):  # the ceiling: 8 failures in all, from 4 addresses
+        stranger = EditorClient(app.test_client())
+        assert _wrong(stranger, ann.email, f"203.0.113.{number // 2 + 1}") == 401
+    # A new browser now waits, even with the right password ...
+    assert _right(EditorClient(app.test_client()), ann.email, "198.51.100.8") == 429
+    # ... but a browser that signed in to the account before is not held back,
+    assert _right(known, ann.email, "198.51.100.7") == 302
+    # and its own failures still count for it alone.
+    known.post("/editor/sign-out")
+    assert [_wrong(known, ann.email, "198.51.100.7") for _ in range(3)] == [401] * 3
+    assert _right(known, ann.email, "198.51.100.7") == 429
+
+
+def test_a_forged_known_browser_cookie_counts_for_nothing(ann, app):
+    for number in range(8):
+        assert _wrong(EditorClient(app.test_client()), ann.email, f"203.0.113.{number}") == 401
+    forger = EditorClient(app.test_client())
+    forger.client.set_cookie("known_browser", "WyJ4IiwgWyJ5Il1d.forged.signature", path="/editor")
+    assert _right(forger, ann.email, "198.51.100.9") == 429
 
 
 def test_failed_sign_ins_are_throttled_per_client(app):
@@ -306,8 +351,8 @@ def test_an_unknown_address_answers_as_slowly_as_a_wrong_password(app, monkeypat
     monkeypatch.setattr(
         accounts, "_password_hasher", PasswordHasher(time_cost=2, memory_cost=32768)
     )
-    app.config["SIGNIN_LIMIT_PER_CLIENT"] = "1000 per minute"
-    app.config["SIGNIN_LIMIT_PER_ACCOUNT"] = "1000 per minute"
+    for limit in ("PER_ACCOUNT_AND_CLIENT", "PER_CLIENT", "PER_ACCOUNT"):
+        app.config[f"SIGNIN_LIMIT_{limit}"] = "1000 per minute"
     known = add_user("known@example.com")
     client = EditorClient(app.test_client())
     times: dict[str, list[float]] = {known.email: [], "stranger@example.com": []}
@@ -491,3 +536,17 @@ def test_users_are_equal_only_to_themselves(ann, app):
     assert ann != bob
     assert ann == db.session.get(User, ann.id)
     assert len({ann, bob}) == 2
+
+
+def test_wrong_current_passwords_on_the_account_page_are_limited(ann, app):
+    client = EditorClient(app.test_client())
+    client.sign_in(ann.email)
+    form = {"current_password": "a guess", "password": "x" * 12, "confirm": "x" * 12}
+    assert [client.post("/editor/account/password", form).status_code for _ in range(3)] == [
+        422
+    ] * 3
+    refused = client.post("/editor/account/password", {**form, "current_password": PASSWORD})
+    assert refused.status_code == 429
+    assert "Too many wrong tries" in refused.text
+    db.session.expire_all()
+    assert ann.check_password(PASSWORD)
