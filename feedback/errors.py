@@ -14,9 +14,10 @@ through ``coded``.
 
 from __future__ import annotations
 
+import json
 import re
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -166,9 +167,9 @@ def error_response(
         for path, texts in fields.items()
     }
     error = {"code": code, "message": message, "fields": fields, "field_codes": codes}
-    response = jsonify({"error": error})
-    response.status_code = status
-    return response
+    # As jsonify writes it, without its machinery: a flood's refusals are errors too.
+    body = json.dumps({"error": error}, sort_keys=True, separators=(",", ":")) + "\n"
+    return current_app.response_class(body, status, mimetype="application/json")
 
 
 def is_api_request() -> bool:
