@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from feedback import fetching, privacy, revisions, suggestions
+from feedback import fetching, privacy, revisions, signins, suggestions
 from feedback.extensions import db
 from feedback.mail import digests, instant, mailer
 
@@ -127,6 +127,14 @@ def init_tasks(app: Flask) -> Tasks:
         (FEEDBACK_RETAIN_CONTACT_DAYS, FEEDBACK_RETAIN_CLIENT_DAYS): each hour."""
         summary = privacy.apply_retention()
         return summary.contact.total + summary.client.total
+
+    @huey.periodic_task(crontab(minute="0"), name="forget_expired_sign_ins")
+    @in_app
+    def forget_expired_sign_ins() -> int:
+        """Sign-ins past their time (they already open nothing): each hour."""
+        forgotten = signins.forget_expired()
+        db.session.commit()
+        return forgotten
 
     tasks = Tasks(
         huey, send_outbox, sweep_outbox, build_digests, reanchor_article, file_report, fetch_article

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from feedback.extensions import db
 from feedback.models import OutboxKind, OutboxMessage, SignIn, Suggestion, User, accounts
+from tests.conftest import run_periodic_task
 from tests.editor.conftest import PASSWORD, EditorClient, add_user, csrf_from
 
 
@@ -550,3 +551,14 @@ def test_wrong_current_passwords_on_the_account_page_are_limited(ann, app):
     assert "Too many wrong tries" in refused.text
     db.session.expire_all()
     assert ann.check_password(PASSWORD)
+
+
+def test_the_worker_forgets_expired_sign_ins_each_hour(ann, app):
+    _remembered(app, ann.email)
+    current = _remembered(app, ann.email)
+    first = db.session.scalar(select(SignIn).order_by(SignIn.id))
+    first.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    db.session.commit()
+    assert run_periodic_task(app.extensions["huey"], "forget_expired_sign_ins") == 1
+    assert db.session.scalar(select(func.count()).select_from(SignIn)) == 1
+    assert current.get("/editor/").status_code == 200
