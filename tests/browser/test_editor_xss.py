@@ -167,10 +167,10 @@ def test_payloads_stay_text_on_the_report_page(watched_page: Page, live_server):
     assert_strict_script_policy(response)
     # The article around the quote, the comment, the reporter, the title.
     assert_nothing_ran(page, [IMG, SCRIPT, SVG, TITLE])
-    assert diff_sides(page, "p.change") == [IMG, JS_URL]
+    assert diff_sides(page, "#sentence") == [IMG, JS_URL]
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
     expect(page.locator("blockquote.article-text mark")).to_have_text(IMG)
-    expect(page.locator("p.comment")).to_have_text(SCRIPT)
+    expect(page.locator("#comment")).to_have_text(SCRIPT)
     assert page.title() == f"Report on {TITLE} · Reader corrections"
     # The link to the live article stays on the article's own http URL.
     live_link = page.locator("#live-link").get_attribute("href")
