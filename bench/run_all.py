@@ -38,6 +38,7 @@ BENCHMARKS = [
     "queue",
     "digests",
     "mail",
+    "signin_timing",
 ]
 # Seconds per script: full runs of the digests (10,000 members) take several minutes.
 TIMEOUTS = {"full": 2400, "quick": 240}
