@@ -12,7 +12,7 @@ from flask.cli import AppGroup, ScriptInfo, run_command, shell_command
 from flask_migrate.cli import db as db_commands
 from sqlalchemy import select
 
-from feedback import __version__, create_app, members, sites
+from feedback import __version__, create_app, members, signins, sites
 from feedback.config import ENV_PREFIX, ConfigurationError
 from feedback.errors import Invalid, OperationError
 from feedback.extensions import db
@@ -114,6 +114,19 @@ def editor_add(email: str, site_key: str, role: str, name: str, password_stdin: 
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"{email} is {role} of {member_site.name}")
+
+
+@editor.command("sign-out")
+@click.argument("email")
+def editor_sign_out(email: str):
+    """End every sign-in of an editor (a lost laptop, a copied cookie): each browser must
+    sign in again."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.BadParameter(f"no editor has the address {email!r}", param_hint="EMAIL")
+    ended = signins.end_all(user)
+    db.session.commit()
+    click.echo(f"{user.email}: {ended} sign-in{'' if ended == 1 else 's'} ended")
 
 
 @editor.command("roles")

@@ -562,3 +562,20 @@ def test_the_worker_forgets_expired_sign_ins_each_hour(ann, app):
     assert run_periodic_task(app.extensions["huey"], "forget_expired_sign_ins") == 1
     assert db.session.scalar(select(func.count()).select_from(SignIn)) == 1
     assert current.get("/editor/").status_code == 200
+
+
+def test_an_operator_ends_an_editors_sign_ins_from_the_command_line(ann, app, run_cli):
+    laptop = _remembered(app, ann.email)
+    stolen = _copied_cookies(_remembered(app, ann.email))
+    other = _remembered(app, add_user("bob@example.com").email)
+
+    result = run_cli("editor", "sign-out", "ANN@example.com")
+    assert result.exit_code == 0, result.output
+    assert result.output == "ann@example.com: 2 sign-ins ended\n"
+    assert laptop.get("/editor/").status_code == 302
+    assert _replay(app, stolen) == 302
+    assert other.get("/editor/").status_code == 200  # someone else's stay
+
+    unknown = run_cli("editor", "sign-out", "nobody@example.com")
+    assert unknown.exit_code == 2
+    assert "no editor has the address 'nobody@example.com'" in unknown.output
