@@ -60,13 +60,18 @@ def title_without_suffix(title: str, site_name: str, extra_suffix: str = "") -> 
         endings = []
     if extra_suffix.strip():
         endings.append(extra_suffix.strip())
+    folded_endings = [(ending, ending.casefold()) for ending in endings]
     shown = original
     trimmed = True
     while trimmed:
         trimmed = False
-        for ending in endings:
-            tail = shown[-len(ending) :]
-            if len(shown) > len(ending) and tail.casefold() == ending.casefold():
+        folded = shown.casefold()
+        for ending, folded_ending in folded_endings:
+            # The cheap test on the whole folded title first (lists call this per row).
+            if not folded.endswith(folded_ending) or len(shown) <= len(ending):
+                continue
+            if shown[-len(ending) :].casefold() == folded_ending:
                 shown = shown[: -len(ending)].rstrip(" —\u2013|-·:")
                 trimmed = True
+                break
     return shown or original
