@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,8 +48,23 @@ def _gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
     )
 
 
-def test_gunicorn_refuses_to_serve_without_the_public_address(tmp_path):
-    process = _gunicorn(_free_port(), _environment(tmp_path, FEEDBACK_BASE_URL=None))
+@pytest.mark.parametrize(
+    ("missing", "refusal"),
+    [
+        (
+            "FEEDBACK_BASE_URL",
+            "feedback: FEEDBACK_BASE_URL is not set; the service writes links into mail and "
+            "needs its public address (https://corrections.example.com)",
+        ),
+        (
+            "FEEDBACK_SECRET_KEY",
+            "feedback: FEEDBACK_SECRET_KEY is not set; set it to a long random string to start "
+            "the service (only `feedback demo` and the tests run without one)",
+        ),
+    ],
+)
+def test_gunicorn_refuses_to_serve_without_a_required_setting(tmp_path, missing, refusal):
+    process = _gunicorn(_free_port(), _environment(tmp_path, **{missing: None}))
     try:
         _, stderr = process.communicate(timeout=30)
     finally:
@@ -56,10 +73,7 @@ def test_gunicorn_refuses_to_serve_without_the_public_address(tmp_path):
             process.communicate()
     assert process.returncode != 0
     ours = [line for line in stderr.splitlines() if "feedback" in line.lower()]
-    assert ours == [
-        "feedback: FEEDBACK_BASE_URL is not set; the service writes links into mail and "
-        "needs its public address (https://corrections.example.com)"
-    ], stderr
+    assert ours == [refusal], stderr
     assert "Traceback" not in stderr
 
 
