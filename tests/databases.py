@@ -28,6 +28,17 @@ class TestDatabase:
         }
 
 
+def _add_trigram_extension(engine) -> None:
+    """pg_trgm, once per database, in "public": the app adds it to whichever schema is
+    first in the search path, and a test's schema (dropped at the end of its run) would
+    take it away from every other run sharing the database."""
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+    except sa.exc.IntegrityError:
+        pass  # another run added it at the same moment
+
+
 class DatabaseFactory:
     """Makes one database per call and removes them all in ``cleanup``."""
 
@@ -42,11 +53,14 @@ class DatabaseFactory:
         engine = sa.create_engine(POSTGRES_URL)
         with engine.begin() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        _add_trigram_extension(engine)
         engine.dispose()
         self.schemas.append(schema)
+        # "public" after the test's own schema: it holds pg_trgm (its operator classes are
+        # found through the search path), and no table.
         return TestDatabase(
             url=POSTGRES_URL,
-            engine_options={"connect_args": {"options": f"-csearch_path={schema}"}},
+            engine_options={"connect_args": {"options": f"-csearch_path={schema},public"}},
         )
 
     def cleanup(self) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import inspect, select
 
 from feedback import MIGRATIONS_DIR
 from feedback.extensions import db
+from feedback.models.types import include_on
 from tests.conftest import make_test_app
 
 
@@ -31,7 +32,8 @@ def empty_database_app(databases, tmp_path, monkeypatch):
 
 def schema_differences() -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_object": include_on(connection.dialect.name)}
+        context = MigrationContext.configure(connection, opts=options)
         return compare_metadata(context, db.metadata)
 
 

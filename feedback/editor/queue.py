@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, func, or_, select, tuple_
+from sqlalchemy import Select, bindparam, func, or_, select, tuple_, union_all
 from sqlalchemy.orm import aliased, selectinload
 
 from feedback.editor.access import parse_number
@@ -34,6 +34,11 @@ ANCHOR_FILTERS = {
     "changed": "Text changed since reported",
 }
 MAX_SEARCH_LENGTH = 200
+# On PostgreSQL, a word held by up to this many reports (and titled groups) is looked up
+# in the trigram indexes first; a commoner one is checked group by group in the page's
+# order, as it fills a page within a few hundred groups, where the look-up would read
+# every one of its matches before showing any.
+FEW_MATCHES = 5000
 # Tab counts stop here: past it the tab says "1,000+" (counting further costs a scan).
 COUNT_CAP = 1000
 
@@ -177,6 +182,8 @@ def _matches(search: str):
     case-folded in Python (``folded_for_search``), as SQL's own folding is ASCII-only
     on SQLite."""
     pattern = f"%{_escape_like(folded_for_search(search))}%"
+    if db.session.get_bind().dialect.name == "postgresql" and _held_by_few(pattern):
+        return Suggestion.id.in_(_heads_holding(pattern))
     duplicates = aliased(Suggestion)
     # Correlated (EXISTS), not IN (subquery): a word most groups hold fills the page after
     # a few rows, instead of first reading every duplicate and every title.
@@ -193,6 +200,38 @@ def _matches(search: str):
         .exists()
     )
     return or_(Suggestion.search_text.like(pattern, escape="\\"), in_title, in_group)
+
+
+def _held_by_few(pattern: str) -> bool:
+    """Whether at most ``FEW_MATCHES`` reports and titled groups hold ``pattern``: cheap
+    either way (the trigram index finds a rare word; a common one fills the limit after
+    a short scan)."""
+    reports = aliased(Suggestion)
+    heads = aliased(Suggestion)
+    titled = select(Article.id).where(Article.search_title.like(pattern, escape="\\"))
+    rows = union_all(
+        select(reports.id).where(reports.search_text.like(pattern, escape="\\")),
+        select(heads.id).where(heads.article_id.in_(titled), heads.duplicate_of_id.is_(None)),
+    )
+    found = select(func.count()).select_from(rows.limit(FEW_MATCHES + 1).subquery())
+    return db.session.scalar(found) <= FEW_MATCHES
+
+
+def _heads_holding(pattern: str) -> Select:
+    """The ids of the group heads whose group or article title holds ``pattern``, read
+    from PostgreSQL's trigram indexes (for 3+ characters; shorter words scan): the
+    matching rows first, then their heads, so a rare word costs what it finds, not a
+    walk of every group."""
+    reports = aliased(Suggestion)
+    heads = aliased(Suggestion)
+    in_reports = select(func.coalesce(reports.duplicate_of_id, reports.id)).where(
+        reports.search_text.like(pattern, escape="\\")
+    )
+    titled = select(Article.id).where(Article.search_title.like(pattern, escape="\\"))
+    in_titles = select(heads.id).where(
+        heads.article_id.in_(titled), heads.duplicate_of_id.is_(None)
+    )
+    return in_reports.union(in_titles)
 
 
 def filtered(filters: QueueFilters, site_ids: list[int], user_id: int) -> Select:

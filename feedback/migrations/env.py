@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from feedback.models.types import include_on
+
 config = context.config
 # Keep the application's loggers working while migrations run (in tests, in `feedback demo`).
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -58,6 +60,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("process_revision_directives", process_revision_directives)
+    conf_args.setdefault("include_object", include_on(get_engine().dialect.name))
 
     with get_engine().connect() as connection:
         context.configure(

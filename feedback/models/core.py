@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     ForeignKey,
@@ -27,12 +28,34 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.anchoring import QUOTE_CONTEXT_CHARS, text_fragment_url
 from feedback.extensions import db
-from feedback.models.types import UTCDateTime, string_enum, utcnow
+from feedback.models.types import ONLY_ON, UTCDateTime, string_enum, utcnow
 from feedback.origins import origin_allowed, url_on_origins
 from feedback.text import folded_for_search, title_without_suffix
 
 if TYPE_CHECKING:
     from feedback.models.accounts import User
+
+
+def trigram_index(name: str, column: str) -> Index:
+    """A PostgreSQL trigram (pg_trgm) GIN index of ``column``: it serves the queue's
+    ``LIKE '%words%'`` searches of 3+ characters. PostgreSQL only: SQLite would make a
+    plain B-tree of the whole text, which no such search can use."""
+    index = Index(
+        name,
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+        info={ONLY_ON: "postgresql"},
+    )
+    return index.ddl_if(dialect="postgresql")
+
+
+# The trigram indexes need the extension (contrib, trusted: a database owner may add it).
+event.listen(
+    db.metadata,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 class NotifySetting(enum.StrEnum):
@@ -150,7 +173,10 @@ class Article(db.Model):
     """One article of a site, identified by its normalised canonical URL."""
 
     __tablename__ = "article"
-    __table_args__ = (UniqueConstraint("site_id", "url"),)
+    __table_args__ = (
+        UniqueConstraint("site_id", "url"),
+        trigram_index("ix_article_search_title_trgm", "search_title"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
@@ -333,6 +359,7 @@ class Suggestion(db.Model):
             postgresql_where=_ORPHANED_HEADS,
             sqlite_where=_ORPHANED_HEADS,
         ),
+        trigram_index("ix_suggestion_search_text_trgm", "search_text"),
     )
 
     # Made by the client, so a retried POST is recognised (idempotency key).

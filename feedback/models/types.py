@@ -48,3 +48,17 @@ def string_enum(enum_class: type[enum.Enum]) -> SAEnum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+# A schema object's ``info`` key naming the one database it is built on (with ``ddl_if``).
+ONLY_ON = "only_on"
+
+
+def include_on(dialect: str):
+    """Alembic's ``include_object`` for comparing the models with a ``dialect`` database:
+    leaves out what the models build on another database only."""
+
+    def include(item, _name, _type, _reflected, _compare_to) -> bool:
+        return getattr(item, "info", {}).get(ONLY_ON, dialect) == dialect
+
+    return include

@@ -11,9 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from feedback.editor import queue
+from feedback.editor.queue import QueueFilters, filtered
 from feedback.extensions import db
 from feedback.models import Suggestion, SuggestionStatus, utcnow
 from feedback.models.core import AnchorState
+from tests.databases import POSTGRES_URL
 
 WORDS = ["little", "blue", "ferry", "links", "old", "town", "Gull", "service", "Monday"]
 ROW_ID = re.compile(r'<tr data-id="([0-9a-f-]{36})"')
@@ -373,3 +376,44 @@ def test_titles_are_listed_without_the_site_suffix(editor, report, site):
     assert ">Ferry returns</a>" in page
     assert 'title="Ferry returns — The Demo Gazette"' in page  # the whole title on hover
     assert ">Quay rebuilt</a>" in page
+
+
+@pytest.mark.parametrize("few_matches", [0, 5000])
+def test_search_finds_the_same_for_rare_and_common_words(editor, report, monkeypatch, few_matches):
+    """PostgreSQL reads a rare word from its trigram indexes and checks a common one
+    group by group: both ways find the same groups (SQLite always checks)."""
+    monkeypatch.setattr(queue, "FEW_MATCHES", few_matches)
+    head = report(reporter={"name": "Ada Lovelace"})
+    report(reporter={"name": "Grace Hopper"}, comment="Same here")  # joins the group
+    titled = report(
+        text="The quay was busy.",
+        exact="quay",
+        replacement="pier",
+        url="https://news.example.com/harbour",
+        title="Quayside Almanac",
+    )
+    for search, found in (("HOPPER", [head]), ("side ALMANAC", [titled]), ("nowhere", [])):
+        page = editor.get("/editor/", query_string={"q": search}).text
+        assert row_ids(page) == [str(row.id) for row in found], search
+        assert tab_counts(page)["new"] == str(len(found)), search
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's trigram indexes; SQLite scans")
+@pytest.mark.parametrize("search", ["Ferr", "нина", "a_b%"])
+def test_search_reads_the_trigram_indexes_on_postgresql(app, search):
+    """A search of 3+ characters starts from the pg_trgm indexes: the words are looked
+    up in them, never checked row by row against every group of the tab. The tables here
+    hold no rows, so sequential scans and nested loops are priced out, as a million
+    reports would (bench/queue.py shows the plans at that size)."""
+    query = filtered(QueueFilters(q=search), site_ids=[1], user_id=1)
+    compiled = query.compile(dialect=db.engine.dialect)
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        connection.exec_driver_sql("SET enable_nestloop = off")
+        plan = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).scalars()
+        plan = "\n".join(plan)
+    assert "Bitmap Index Scan on ix_suggestion_search_text_trgm" in plan, plan
+    assert "Bitmap Index Scan on ix_article_search_title_trgm" in plan, plan
+    assert "Seq Scan" not in plan, plan
+    likes = [line.strip() for line in plan.splitlines() if "~~" in line]
+    assert all(line.startswith(("Index Cond:", "Recheck Cond:")) for line in likes), plan
