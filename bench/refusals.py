@@ -11,8 +11,10 @@ The baseline is a bare Flask app with no routes (bench/bare_app.py) answering th
 POST with Flask's own 404, on the same gunicorn settings (``-w 2``, sync workers). The
 service runs on a throwaway PostgreSQL database with its default rate-limit storage
 (per process) and no proxy in front. Each request of the first two refusals comes from a
-new loopback address (127.x.y.z), so no client reaches its limit; the third from one
-address that is over its limit from the warm-up on.
+new loopback address (127.x.y.z), so no client reaches its limit; the third from a pool
+of 20 addresses, each over its limit from the warm-up on. The 404s come from a pool of 20
+addresses too: every request is a new connection (sync workers close each one), and one
+source address would run short of ports.
 
 Runs alternate (baseline, each refusal, the service's own 404 for information) for
 ``--rounds`` rounds. A request's cost is the server's CPU time for it (user + system time
@@ -32,6 +34,7 @@ import http.client
 import itertools
 import json
 import os
+import random
 import re
 import shutil
 import sys
@@ -60,7 +63,10 @@ TARGET_RATIO = 1.5
 PATH = "/api/v1/suggestions"
 ORIGIN = "https://news.example.com"
 OTHER_ORIGIN = "https://elsewhere.example.net"
-OVER_LIMIT_CLIENT = "127.0.0.2"
+# Clients over their limit from the warm-up on, and the clients of the 404s: a pool each,
+# so that no one source address runs short of ports (every request is a new connection).
+OVER_LIMIT_CLIENTS = [f"127.0.0.{n}" for n in range(2, 22)]
+PLAIN_CLIENTS = [f"127.0.0.{n}" for n in range(22, 42)]
 BODY_BYTES = 1024
 RUN_DEADLINE_SECONDS = 600
 EXPECTED = {"bare_404": 404, "service_404": 404, "unknown_key": 404, "bad_origin": 403,
@@ -114,12 +120,17 @@ class Addresses:
 
     def __init__(self) -> None:
         self._counter = itertools.count(0)
+        self._turns = itertools.count(0)
         self._lock = threading.Lock()
+
+    def turn(self) -> int:
+        with self._lock:
+            return next(self._turns)
 
     def next(self) -> str:
         with self._lock:
             n = next(self._counter)
-        # 127.1.0.1 onwards, the last byte 1..250: never 127.0.0.1 nor OVER_LIMIT_CLIENT.
+        # 127.1.0.1 onwards, the last byte 1..250: never one of the 127.0.0.x pools.
         n, last = divmod(n, 250)
         return f"127.{1 + (n >> 8) % 250}.{n & 255}.{last + 1}"
 
@@ -128,17 +139,20 @@ def request_for(kind: str, site_key: str, addresses: Addresses) -> tuple[str, by
     """(path, body, headers, client address) of one request of ``kind``."""
     headers = {"Content-Type": "application/json", "User-Agent": "bench-refusals/1.0"}
     if kind == "bare_404":
-        return PATH, report_body(site_key), {**headers, "Origin": ORIGIN}, "127.0.0.1"
+        client = random.choice(PLAIN_CLIENTS)
+        return PATH, report_body(site_key), {**headers, "Origin": ORIGIN}, client
     if kind == "service_404":
-        path = "/api/v1/nothing-here"
-        return path, report_body(site_key), {**headers, "Origin": ORIGIN}, "127.0.0.1"
+        path, client = "/api/v1/nothing-here", random.choice(PLAIN_CLIENTS)
+        return path, report_body(site_key), {**headers, "Origin": ORIGIN}, client
     if kind == "unknown_key":
         headers["Origin"] = ORIGIN
         return PATH, report_body("no-such-site-key"), headers, addresses.next()
     if kind == "bad_origin":
         headers["Origin"] = OTHER_ORIGIN
         return PATH, report_body(site_key), headers, addresses.next()
-    return PATH, report_body(site_key), {**headers, "Origin": ORIGIN}, OVER_LIMIT_CLIENT
+    # In turn, so the warm-up reaches every address often enough for both workers.
+    client = OVER_LIMIT_CLIENTS[addresses.turn() % len(OVER_LIMIT_CLIENTS)]
+    return PATH, report_body(site_key), {**headers, "Origin": ORIGIN}, client
 
 
 def run_load(port: int, kind: str, site_key: str, total: int, concurrency: int,
@@ -241,7 +255,8 @@ def _run(args, url: str, instance: str) -> int:
     service_env = dict(
         env,
         FEEDBACK_BASE_URL=f"http://127.0.0.1:{service_port}",
-        FEEDBACK_RATELIMIT_PER_CLIENT="5/minute",
+        # Low enough that the warm-up puts every address of OVER_LIMIT_CLIENTS over it.
+        FEEDBACK_RATELIMIT_PER_CLIENT="1/hour",
         FEEDBACK_RATELIMIT_PER_SITE="1000000/minute",
     )
     log(
