@@ -172,7 +172,7 @@ def test_an_unknown_site_is_told_in_words(page, live_server):
     box.get_by_label("Comment").fill("Hello")
     box.get_by_role("button", name="Send").click()
     expect(box.get_by_role("status")).to_have_text(
-        "Not sent: the report was not accepted. Please try again later."
+        "Not sent: this page cannot send reports to its editors. Please contact them another way."
     )
     assert kept_reports(page) == []
     assert live_server.suggestions() == []

@@ -21,7 +21,7 @@ export default {
   long: 'Markieren Sie höchstens 1000 Zeichen.',
   unplaced: 'Die markierten Wörter stehen nicht im Artikel. Sie können trotzdem eine Anmerkung dazu senden.',
   fix: 'Nicht gesendet: Bitte prüfen Sie die markierten Felder.',
-  failed: 'Nicht gesendet: Die Meldung wurde nicht angenommen. Bitte versuchen Sie es später noch einmal.',
+  failed: 'Nicht gesendet: Von dieser Seite können keine Meldungen an die Redaktion gehen. Bitte wenden Sie sich auf anderem Weg an sie.',
   codes: {
     invalid: 'Bitte prüfen Sie dieses Feld.',
     required: 'Bitte füllen Sie dieses Feld aus.',

@@ -24,7 +24,7 @@ export default {
   long: 'Select at most 1000 characters.',
   unplaced: 'The selected words are not in the article. You can still send a note about it.',
   fix: 'Not sent: check the marked fields.',
-  failed: 'Not sent: the report was not accepted. Please try again later.',
+  failed: 'Not sent: this page cannot send reports to its editors. Please contact them another way.',
   codes: {
     invalid: 'Please check this field.',
     required: 'Please fill this in.',

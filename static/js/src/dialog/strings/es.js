@@ -21,7 +21,7 @@ export default {
   long: 'Seleccione como máximo 1000 caracteres.',
   unplaced: 'Las palabras seleccionadas no están en el artículo. Aun así puede enviar una nota sobre él.',
   fix: 'No enviado: revise los campos marcados.',
-  failed: 'No enviado: el aviso no fue aceptado. Inténtelo de nuevo más tarde.',
+  failed: 'No enviado: desde esta página no se pueden enviar avisos a la redacción. Contacte con ella por otra vía.',
   codes: {
     invalid: 'Revise este campo.',
     required: 'Rellene este campo.',

@@ -22,7 +22,7 @@ export default {
   long: 'Sélectionnez au plus 1000 caractères.',
   unplaced: 'Les mots sélectionnés ne sont pas dans l’article. Vous pouvez tout de même envoyer une remarque à son sujet.',
   fix: 'Non envoyé\u00a0: vérifiez les champs signalés.',
-  failed: 'Non envoyé\u00a0: le signalement n’a pas été accepté. Réessayez plus tard.',
+  failed: 'Non envoyé\u00a0: cette page ne peut pas transmettre de signalement à la rédaction. Contactez-la par un autre moyen.',
   codes: {
     invalid: 'Vérifiez ce champ.',
     required: 'Remplissez ce champ.',

@@ -21,7 +21,7 @@ export default {
   long: 'Seleziona al massimo 1000 caratteri.',
   unplaced: 'Le parole selezionate non sono nell’articolo. Puoi comunque inviare una nota sull’articolo.',
   fix: 'Non inviato: controlla i campi segnati.',
-  failed: 'Non inviato: la segnalazione non è stata accettata. Riprova più tardi.',
+  failed: 'Non inviato: da questa pagina non è possibile inviare segnalazioni alla redazione. Contattala in un altro modo.',
   codes: {
     invalid: 'Controlla questo campo.',
     required: 'Compila questo campo.',

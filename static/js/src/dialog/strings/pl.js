@@ -21,7 +21,7 @@ export default {
   long: 'Zaznacz najwyżej 1000 znaków.',
   unplaced: 'Zaznaczonych słów nie ma w artykule. Nadal możesz wysłać uwagę o artykule.',
   fix: 'Nie wysłano: sprawdź zaznaczone pola.',
-  failed: 'Nie wysłano: zgłoszenie nie zostało przyjęte. Spróbuj ponownie później.',
+  failed: 'Nie wysłano: z tej strony nie można wysyłać zgłoszeń do redakcji. Skontaktuj się z nią w inny sposób.',
   codes: {
     invalid: 'Sprawdź to pole.',
     required: 'Wypełnij to pole.',

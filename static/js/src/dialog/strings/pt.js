@@ -21,7 +21,7 @@ export default {
   long: 'Selecione no máximo 1000 caracteres.',
   unplaced: 'As palavras selecionadas não estão no artigo. Ainda pode enviar uma nota sobre ele.',
   fix: 'Não enviado: verifique os campos assinalados.',
-  failed: 'Não enviado: a mensagem não foi aceita. Tente novamente mais tarde.',
+  failed: 'Não enviado: esta página não consegue enviar mensagens à redação. Contacte-a de outra forma.',
   codes: {
     invalid: 'Verifique este campo.',
     required: 'Preencha este campo.',
