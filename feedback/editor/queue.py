@@ -205,7 +205,17 @@ def _matches(search: str):
 def _held_by_few(pattern: str) -> bool:
     """Whether at most ``FEW_MATCHES`` reports and titled groups hold ``pattern``: cheap
     either way (the trigram index finds a rare word; a common one fills the limit after
-    a short scan)."""
+    a short scan). Asked once per session (a request): the page and its four tab counts
+    share the answer, which only picks the plan, never what is found."""
+    known = db.session.info.setdefault("search_held_by_few", {})
+    if pattern not in known:
+        known[pattern] = _count_holding(pattern) <= FEW_MATCHES
+    return known[pattern]
+
+
+def _count_holding(pattern: str) -> int:
+    """How many reports and titled groups hold ``pattern``, counted up to one past
+    ``FEW_MATCHES``."""
     reports = aliased(Suggestion)
     heads = aliased(Suggestion)
     titled = select(Article.id).where(Article.search_title.like(pattern, escape="\\"))
@@ -214,7 +224,7 @@ def _held_by_few(pattern: str) -> bool:
         select(heads.id).where(heads.article_id.in_(titled), heads.duplicate_of_id.is_(None)),
     )
     found = select(func.count()).select_from(rows.limit(FEW_MATCHES + 1).subquery())
-    return db.session.scalar(found) <= FEW_MATCHES
+    return db.session.scalar(found)
 
 
 def _heads_holding(pattern: str) -> Select:
