@@ -23,7 +23,7 @@ from tests.browser.editor_helpers import open_queue, rows, sign_in
 from tests.browser.session_reports import REPORTS, post_session_reports
 from tests.browser.test_snippet_access import assert_no_axe_violations
 from tests.conftest import run_periodic_task
-from tests.mail.conftest import SMTPServer
+from tests.mail.conftest import smtp  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -38,15 +38,7 @@ ROUND = ["a", "r", "f", "a", "s", "f", "a", "r"]
 
 
 @pytest.fixture
-def smtp():
-    server = SMTPServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def session_server(live_server, monkeypatch, smtp):
+def session_server(live_server, monkeypatch, smtp):  # noqa: F811
     live_server.clear()
     config = live_server.app.config
     monkeypatch.setitem(config, "MAIL_TIMEOUT_SECONDS", 5)
@@ -111,7 +103,7 @@ def reporter_of(live_server, report_id: str) -> str | None:
         return email
 
 
-def test_a_morning_of_forty_reports(browser, session_server, smtp):
+def test_a_morning_of_forty_reports(browser, session_server, smtp):  # noqa: F811
     live_server = session_server
     ids = post_session_reports(live_server)
     assert len(ids) == len(REPORTS) >= 40

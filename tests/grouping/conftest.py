@@ -1,5 +1,6 @@
-"""Grouping fixtures: a real SMTP server, the site's CMS, editors, and reports on an
-article with mistakes close together."""
+"""Grouping fixtures: the mail tests' real SMTP server and set-up (queued work runs at once,
+in-process), the site's CMS, editors, and reports on an article with mistakes close
+together."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from feedback.models import Role, Suggestion
 from tests.conftest import suggestion_body
 from tests.editor.conftest import _quick_password_hashing, editor_client  # noqa: F401
 from tests.editor.conftest import add_member as add_editor
-from tests.mail.conftest import BASE_URL, inbox, smtp  # noqa: F401
+from tests.mail.conftest import BASE_URL, app_config, inbox, smtp  # noqa: F401
 from tests.revisions.conftest import push_article, site_secret  # noqa: F401
 
 ARTICLE_URL = "https://news.example.com/2026/ferry-returns"
@@ -21,19 +22,6 @@ TEXT = (
     "The little blue ferry reached the island eleven minutes later, a minute faster then "
     "the timetable promises, and the crew said the route would encompase every island stop."
 )
-
-
-@pytest.fixture
-def app_config(smtp) -> dict:  # noqa: F811
-    return {
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": smtp.port,
-        "MAIL_DEFAULT_SENDER": "Corrections desk <corrections@example.com>",
-        "BASE_URL": BASE_URL,
-        "INSTANT_THROTTLE_MINUTES": 5,
-        # Queued work (filing, re-anchoring, sending) runs at once, in-process.
-        "HUEY_IMMEDIATE": True,
-    }
 
 
 @pytest.fixture
