@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -15,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback import extensions
 from feedback.config import ConfigurationError, load_settings, served_by_gunicorn
-from feedback.errors import API_PREFIX
+from feedback.errors import API_PREFIX, is_api_request
 from feedback.extensions import csrf, db, limiter, login_manager, migrate
 from feedback.ratelimits import init_report_limits
 from feedback.security import init_security
@@ -110,6 +111,38 @@ def _init_mail(app: Flask) -> None:
         app.register_blueprint(devmail_blp)
 
 
+def _init_form_limiter(app: Flask) -> None:
+    """Flask-Limiter guards the editor's forms only (readers' reports are counted by
+    feedback.ratelimits, after the cheap checks), so the app-wide hooks it adds are skipped
+    for API requests: a flood of refused reports does not pay for them (bench/refusals.py).
+    The limited views check their own limits; these hooks settle conditional deductions
+    and the per-request bookkeeping, which only those views need."""
+    hooks = {
+        "before": app.before_request_funcs,
+        "after": app.after_request_funcs,
+        "teardown": app.teardown_request_funcs,
+    }
+    known = {kind: list(store.get(None, [])) for kind, store in hooks.items()}
+    limiter.init_app(app)
+    for kind, store in hooks.items():
+        store[None] = [
+            hook if hook in known[kind] else _outside_api(hook, kind)
+            for hook in store.get(None, [])
+        ]
+
+
+def _outside_api(hook, kind: str):
+    """``hook``, left out for requests under /api/v1."""
+
+    @functools.wraps(hook)
+    def run(*args):
+        if is_api_request():
+            return args[0] if kind == "after" else None  # an after hook hands on the response
+        return hook(*args)
+
+    return run
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the application; the only place an app is made."""
     app = FeedbackFlask(
@@ -138,7 +171,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.mail.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    _init_form_limiter(app)
     init_report_limits(app)
     with app.app_context():
         _tune_sqlite(app)
