@@ -348,6 +348,15 @@ class TestCors:
         assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
         assert "Origin" in response.headers["Vary"]
 
+    def test_preflight_headers_only_on_the_preflight(self, site, post_suggestion):
+        response = post_suggestion(suggestion_body())
+        assert response.status_code == 201
+        assert response.headers["Access-Control-Allow-Origin"] == SITE_ORIGIN
+        assert "Retry-After" in response.headers["Access-Control-Expose-Headers"]
+        for name in ("Methods", "Headers"):
+            assert f"Access-Control-Allow-{name}" not in response.headers
+        assert "Access-Control-Max-Age" not in response.headers
+
     def test_preflight_for_unknown_origin_gets_no_cors_headers(self, site, client):
         response = client.options(
             "/api/v1/suggestions",

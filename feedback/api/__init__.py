@@ -89,10 +89,13 @@ def _add_cors_headers(response):
     if not origin or not is_api_request() or not _origin_known(origin):
         return response
     response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
     response.headers["Access-Control-Expose-Headers"] = "Retry-After, Location"
-    response.headers["Access-Control-Max-Age"] = "600"
+    if request.method == "OPTIONS":
+        # What may be sent, and for how long that holds: browsers read it from a
+        # preflight only, so other answers (a flood's refusals among them) go without.
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
     response.vary.add("Origin")
     return response
 
