@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Text, and_, func, literal, or_, select
+from sqlalchemy import Select, Text, and_, func, literal, or_, select
 
 from feedback import anchoring, revisions, workflow
 from feedback.extensions import db
@@ -35,6 +35,8 @@ from feedback.models.core import OPEN_STATUSES, AnchorState
 
 # Spans this close (in characters) that give different texts may be one mistake.
 NEAR_CHARS = 10
+# Candidate reports read at a time while looking for a new report's group.
+CANDIDATE_BATCH = 50
 # Where no verified text exists, two readers' windows must read the same for at least
 # this many characters either side of the spans (or to the start or end of the text).
 SHARED_CONTEXT_CHARS = anchoring.QUOTE_CONTEXT_CHARS // 2
@@ -216,20 +218,22 @@ def lock_article(article_id: int) -> None:
         db.session.execute(select(func.pg_advisory_xact_lock(article_id, 0)))
 
 
-def _open_quoted(article_id: int, *conditions) -> list[Suggestion]:
+def _open_quoted_query(article_id: int, *conditions):
     """The article's open reports of a span (that meet ``conditions``), oldest first."""
-    return list(
-        db.session.scalars(
-            select(Suggestion)
-            .where(
-                Suggestion.article_id == article_id,
-                Suggestion.status.in_(OPEN_STATUSES),
-                Suggestion.exact.is_not(None),
-                *conditions,
-            )
-            .order_by(Suggestion.created_at, Suggestion.id)
+    return (
+        select(Suggestion)
+        .where(
+            Suggestion.article_id == article_id,
+            Suggestion.status.in_(OPEN_STATUSES),
+            Suggestion.exact.is_not(None),
+            *conditions,
         )
+        .order_by(Suggestion.created_at, Suggestion.id)
     )
+
+
+def _open_quoted(article_id: int, *conditions) -> list[Suggestion]:
+    return list(db.session.scalars(_open_quoted_query(article_id, *conditions)))
 
 
 def _holds(haystack, needle):
@@ -239,7 +243,7 @@ def _holds(haystack, needle):
     return func.instr(haystack, needle) > 0
 
 
-def _candidates(article_id: int, new: Standing, verified: ArticleRevision | None):
+def _candidates(article_id: int, new: Standing, verified: ArticleRevision | None) -> Select:
     """The open reports the rule can find like ``new``, read from the database without
     the others (an article may have a thousand open reports): in the verified text, those
     near its span, those not placed there yet, and those gone from it whose window shares
@@ -250,7 +254,7 @@ def _candidates(article_id: int, new: Standing, verified: ArticleRevision | None
         _holds(window, new.exact), _holds(literal(new.window, Text), Suggestion.exact)
     )
     if verified is None or new.verified_span is None:
-        return _open_quoted(article_id, shares_words)
+        return _open_quoted_query(article_id, shares_words)
     low, high = new.verified_span[0] - NEAR_CHARS, new.verified_span[1] + NEAR_CHARS
     placed = Suggestion.anchor_revision_id == verified.id
     own = and_(Suggestion.anchor_revision_id.is_(None), Suggestion.revision_id == verified.id)
@@ -260,7 +264,7 @@ def _candidates(article_id: int, new: Standing, verified: ArticleRevision | None
         ),
         and_(Suggestion.anchor_revision_id.is_(None), Suggestion.revision_id != verified.id),
     )
-    return _open_quoted(
+    return _open_quoted_query(
         article_id,
         or_(
             and_(placed, Suggestion.anchor_start <= high, Suggestion.anchor_end >= low),
@@ -290,17 +294,20 @@ def find_group(revision: ArticleRevision, quote: anchoring.Quote, replacement) -
         replacement,
         span_in(quote, revision.id, replacement, verified) if verified is not None else None,
     )
-    others = _candidates(revision.article_id, new, verified)
-    if not others:
-        return GroupMatch(None, None)
     text = verified.text if verified is not None else None
     possible = None
-    for other in others:
-        likeness = compare(new, standing_of(other, verified), text)
-        if likeness is Likeness.SAME:
-            return GroupMatch(workflow.group_head(other), None)
-        if likeness is Likeness.NEAR and possible is None:
-            possible = workflow.group_head(other)
+    # Read in batches and stop at the first match: on a much-reported article most
+    # candidates repeat a mistake whose group is found among the oldest few.
+    candidates = db.session.scalars(
+        _candidates(revision.article_id, new, verified).execution_options(yield_per=CANDIDATE_BATCH)
+    )
+    with candidates:
+        for other in candidates:
+            likeness = compare(new, standing_of(other, verified), text)
+            if likeness is Likeness.SAME:
+                return GroupMatch(workflow.group_head(other), None)
+            if likeness is Likeness.NEAR and possible is None:
+                possible = workflow.group_head(other)
     return GroupMatch(None, possible)
 
 
