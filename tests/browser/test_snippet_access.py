@@ -101,6 +101,7 @@ def test_keyboard_only(page, live_server):
     page.keyboard.press("Enter")
     expect(box).to_be_visible()
     expect(box.get_by_label("Comment")).to_have_value("")
+    expect(box.get_by_label("Comment")).to_be_focused()  # the dialog focuses it as it opens
     page.keyboard.type("Keyboard only")
     while focused_in_dialog(page) != "s":
         page.keyboard.press("Tab")

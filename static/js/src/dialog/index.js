@@ -110,6 +110,9 @@ function rememberFocus(range, opener) {
 }
 
 function restoreFocus() {
+  // The close event comes a task after the dialog closed: if the reader opened it again
+  // in between, focus and its way back belong to that opening.
+  if (ui.dlg.open) return;
   const { element, range } = returnTo || {};
   returnTo = null;
   if (element && element.isConnected) element.focus({ preventScroll: true });
