@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -296,18 +297,19 @@ def find_group(revision: ArticleRevision, quote: anchoring.Quote, replacement) -
     )
     text = verified.text if verified is not None else None
     possible = None
-    # Read in batches and stop at the first match: on a much-reported article most
+    # Read in pages and stop at the first match: on a much-reported article most
     # candidates repeat a mistake whose group is found among the oldest few.
-    candidates = db.session.scalars(
-        _candidates(revision.article_id, new, verified).execution_options(yield_per=CANDIDATE_BATCH)
-    )
-    with candidates:
-        for other in candidates:
+    candidates = _candidates(revision.article_id, new, verified)
+    for offset in itertools.count(0, CANDIDATE_BATCH):
+        page = db.session.scalars(candidates.limit(CANDIDATE_BATCH).offset(offset)).all()
+        for other in page:
             likeness = compare(new, standing_of(other, verified), text)
             if likeness is Likeness.SAME:
                 return GroupMatch(workflow.group_head(other), None)
             if likeness is Likeness.NEAR and possible is None:
                 possible = workflow.group_head(other)
+        if len(page) < CANDIDATE_BATCH:
+            break
     return GroupMatch(None, possible)
 
 

@@ -3,6 +3,7 @@ must form one group, not two."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -25,8 +26,14 @@ def app_config(named_engine_options) -> dict:
     return {"SQLALCHEMY_ENGINE_OPTIONS": named_engine_options}
 
 
+# The candidates come a page at a time: LIMIT and OFFSET follow the order.
+CANDIDATE_ORDER = re.compile(
+    r"ORDER BY suggestion.created_at, suggestion.id( LIMIT \S+ OFFSET \S+)?$"
+)
+
+
 def is_duplicate_lookup(statement: str) -> bool:
-    """The query of feedback.grouping._open_quoted: the article's open reports a new
+    """The query of feedback.grouping.find_group: the article's open reports a new
     report may repeat."""
     flat = " ".join(statement.split())
     return (
@@ -34,7 +41,7 @@ def is_duplicate_lookup(statement: str) -> bool:
         and "FROM suggestion" in flat
         and "suggestion.exact IS NOT NULL" in flat
         and "coalesce" not in flat.lower()
-        and flat.endswith("ORDER BY suggestion.created_at, suggestion.id")
+        and CANDIDATE_ORDER.search(flat) is not None
     )
 
 
