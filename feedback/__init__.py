@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback import extensions
 from feedback.config import ConfigurationError, load_settings, served_by_gunicorn
-from feedback.errors import API_PREFIX, is_api_request
+from feedback.errors import is_api_request
 from feedback.extensions import csrf, db, limiter, login_manager, migrate
 from feedback.ratelimits import init_report_limits
 from feedback.security import init_security
@@ -49,7 +49,7 @@ class _NoSessionForTheApi(SecureCookieSessionInterface):
     report costs)."""
 
     def open_session(self, app, request):
-        if request.path.startswith(API_PREFIX + "/"):
+        if is_api_request():
             return None  # Flask makes a null session, which it never saves
         return super().open_session(app, request)
 
