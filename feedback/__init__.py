@@ -161,9 +161,6 @@ def create_app(config: dict | None = None) -> Flask:
         print(f"feedback: {error}", file=sys.stderr, flush=True)
         sys.exit(APP_LOAD_ERROR)
     os.makedirs(app.instance_path, exist_ok=True)
-    if app.config["PROXY_COUNT"]:
-        count = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
@@ -194,4 +191,8 @@ def create_app(config: dict | None = None) -> Flask:
     _init_mail(app)
     app.register_blueprint(corrections_blp)
     app.register_blueprint(exports_blp)
+    if app.config["PROXY_COUNT"]:
+        # Outermost, so that everything inside (the report gate too) sees the client.
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     return app

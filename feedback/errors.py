@@ -151,13 +151,12 @@ class Invalid(OperationError):
 # --- answering errors -----------------------------------------------------------------
 
 
-def error_response(
-    status: int,
+def error_json(
     code: str,
     message: str,
     fields: dict[str, list[str]] | None = None,
     field_codes: dict[str, str] | None = None,
-):
+) -> str:
     """The one JSON error shape. A field's code is the one given in ``field_codes``, else
     that of its first message."""
     fields = fields or {}
@@ -168,8 +167,22 @@ def error_response(
     }
     error = {"code": code, "message": message, "fields": fields, "field_codes": codes}
     # As jsonify writes it, without its machinery: a flood's refusals are errors too.
-    body = json.dumps({"error": error}, sort_keys=True, separators=(",", ":")) + "\n"
+    return json.dumps({"error": error}, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+    field_codes: dict[str, str] | None = None,
+):
+    body = error_json(code, message, fields, field_codes)
     return current_app.response_class(body, status, mimetype="application/json")
+
+
+def operation_error_json(error: OperationError) -> str:
+    return error_json(error.code, error.message, error.fields, error.field_codes)
 
 
 def is_api_request() -> bool:
@@ -206,9 +219,8 @@ def _handle_http_exception(error: HTTPException):
 
 
 def _handle_operation_error(error: OperationError):
-    response = error_response(
-        error.status, error.code, error.message, error.fields, error.field_codes
-    )
+    body = operation_error_json(error)
+    response = current_app.response_class(body, error.status, mimetype="application/json")
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

@@ -19,11 +19,15 @@ class Base(DeclarativeBase):
     pass
 
 
+def client_hash(address: str | None, secret_key: str) -> str:
+    """A keyed hash of a client's address: stable per client, never the address itself."""
+    message = b"client-ip:" + (address or "unknown").encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
 def client_ip_hash() -> str:
-    """A keyed hash of the client's address: stable per client, never the address itself."""
-    address = (request.remote_addr or "unknown").encode()
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, b"client-ip:" + address, hashlib.sha256).hexdigest()[:32]
+    """The hash of this request's client (``client_hash``)."""
+    return client_hash(request.remote_addr, current_app.config["SECRET_KEY"])
 
 
 db = SQLAlchemy(model_class=Base)

@@ -1,10 +1,10 @@
 """Rate limits of readers' reports: per client and per site.
 
 Built on the ``limits`` library, as Flask-Limiter (which guards the sign-in forms) is,
-but without Flask-Limiter's per-request bookkeeping, and checked only after the site
-key and Origin are known to be good: a flood of reports over the limit is refused for
-little more than a bare 404 (bench/refusals.py), and a flood with made-up keys leaves
-nothing behind in the counters.
+but without Flask-Limiter's per-request bookkeeping, and spent only after the site key
+and Origin are known to be good (``api.gate.admit_report``): a flood of reports over the
+limit is refused for less than a bare Flask 404 (bench/refusals.py), and a flood with
+made-up keys leaves nothing behind in the counters.
 """
 
 from __future__ import annotations

@@ -53,12 +53,22 @@ def _add_headers(response):
             content_security_policy(g.get("csp_style_src", STRICT_STYLES)),
         )
         headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    for name, value in common_headers(request.is_secure):
+        headers.setdefault(name, value)
     return response
+
+
+_COMMON_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+]
+_HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
+def common_headers(is_secure: bool) -> list[tuple[str, str]]:
+    """The headers every answer carries, whatever its type (the report gate's too)."""
+    return [*_COMMON_HEADERS, _HSTS] if is_secure else _COMMON_HEADERS
 
 
 def _refuse_unstorable_form_text():

@@ -1,9 +1,13 @@
 """Refused reports (unknown site key, foreign Origin, a client over its limit) are
-refused before the body is validated, without a query, and spend no client's allowance."""
+refused before the body is validated, without a query, and spend no client's allowance;
+most of them by the report gate, before Flask, and all alike."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from flask import request
@@ -13,6 +17,7 @@ from sqlalchemy import event, func, select, update
 from feedback.extensions import db
 from feedback.models import IncomingReport, Site
 from tests.conftest import SITE_ORIGIN, suggestion_body
+from tests.servers import serve_in_thread
 
 # A body the schema would refuse (422) if it got that far.
 BROKEN = {"kind": "rumour", "quote": {"exact": ""}, "replacement": 7}
@@ -152,3 +157,93 @@ def test_reports_skip_the_editor_forms_limiter(form_limiter_checks, site, post_s
 
     assert client.get("/editor/sign-in").status_code == 200
     assert set(form_limiter_checks) == {"/editor/sign-in"}
+
+
+# --- the report gate ----------------------------------------------------------------------
+# Reports with a declared length are judged by the gate before Flask (feedback.api.gate);
+# reports sent in chunks by the view. Both must answer a refusal alike.
+
+# Headers that belong to the server or the moment, not to the answer.
+_TRANSPORT_HEADERS = {"date", "server", "connection", "transfer-encoding", "retry-after"}
+
+
+def _send(url: str, body: dict, origin: str, chunked: bool) -> tuple[int, dict, bytes]:
+    """POST ``body`` over a real connection, with a Content-Length or in chunks (as a
+    streaming client sends it); status, headers (lowercased names) and body."""
+    parts = urlsplit(url)
+    raw = json.dumps(body).encode()
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request(
+            "POST",
+            "/api/v1/suggestions",
+            body=iter([raw[:100], raw[100:]]) if chunked else raw,
+            headers={"Content-Type": "application/json", "Origin": origin},
+            encode_chunked=chunked,
+        )
+        response = connection.getresponse()
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, headers, response.read()
+    finally:
+        connection.close()
+
+
+def _same_answer(by_gate, by_view) -> None:
+    (gate_status, gate_headers, gate_body), (view_status, view_headers, view_body) = (
+        by_gate,
+        by_view,
+    )
+    assert (gate_status, gate_body) == (view_status, view_body)
+    assert {k: v for k, v in gate_headers.items() if k not in _TRANSPORT_HEADERS} == {
+        k: v for k, v in view_headers.items() if k not in _TRANSPORT_HEADERS
+    }
+    assert ("retry-after" in gate_headers) == ("retry-after" in view_headers)
+    if "retry-after" in gate_headers:
+        assert abs(int(gate_headers["retry-after"]) - int(view_headers["retry-after"])) <= 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"), [("unknown_key", 404), ("foreign_origin", 403), ("over_limit", 429)]
+)
+def test_the_gate_and_the_view_refuse_alike(app, site, kind, status):
+    body = suggestion_body(site="no-such-site") if kind == "unknown_key" else suggestion_body()
+    origin = "https://evil.example.net" if kind == "foreign_origin" else SITE_ORIGIN
+    db.session.remove()
+    with serve_in_thread(app) as url:
+        if kind == "over_limit":
+            for chunked in (False, True, False):  # both ways count against the one limit
+                assert _send(url, suggestion_body(), SITE_ORIGIN, chunked)[0] == 201
+        by_gate = _send(url, body, origin, chunked=False)
+        by_view = _send(url, body, origin, chunked=True)
+    assert by_gate[0] == status
+    _same_answer(by_gate, by_view)
+    assert stored() == (3 if kind == "over_limit" else 0)
+
+
+def test_refusals_are_answered_before_the_apps_hooks(app, site, post_suggestion):
+    """What makes a refusal cheap: no request context, routing or hook of the app's."""
+    seen: list[str] = []
+    app.before_request(lambda: seen.append(request.path))
+    for _ in range(3):
+        assert post_suggestion(suggestion_body()).status_code == 201
+    assert len(seen) == 3
+    seen.clear()
+    assert post_suggestion(suggestion_body(site="no-such-site")).status_code == 404
+    assert post_suggestion(suggestion_body(), origin="https://evil.example.net").status_code == 403
+    assert post_suggestion(suggestion_body()).status_code == 429
+    assert seen == []
+
+
+class TestBehindAProxy:
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_PER_CLIENT": "2/minute", "PROXY_COUNT": 1}
+
+    def test_each_forwarded_client_has_its_own_allowance(self, site, post_suggestion):
+        def send(client: str):
+            headers = {"X-Forwarded-For": client}
+            return post_suggestion(suggestion_body(), headers=headers).status_code
+
+        assert [send("203.0.113.7") for _ in range(3)] == [201, 201, 429]
+        assert [send("198.51.100.9") for _ in range(3)] == [201, 201, 429]
+        assert stored() == 4

@@ -6,14 +6,13 @@ import json
 
 from flask import Flask, g, request
 from flask_smorest import Api
-from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from feedback import sites
+from feedback.api.cors import add_cors_headers
+from feedback.api.gate import PARSED_BODY, ReportGate
 from feedback.errors import API_PREFIX, error_response, is_api_request
 from feedback.extensions import csrf, limiter
 from feedback.models import Site
-from feedback.origins import origin_allowed
 from feedback.schemas import ErrorOut
 from feedback.sites import SiteKey
 from feedback.text import UNSTORABLE_MESSAGE, has_unstorable_text
@@ -56,7 +55,7 @@ def _require_json_body():
             400, "unsupported_content_type", "Send the body as Content-Type: application/json."
         )
     try:
-        body = json.loads(_read_body())
+        body = request.environ.get(PARSED_BODY) or json.loads(_read_body())
     except (ValueError, RecursionError):
         return error_response(400, "malformed_json", "The body is not valid JSON.")
     if not isinstance(body, dict):
@@ -72,32 +71,6 @@ def remember_site(site: SiteKey | Site) -> None:
     the commit, when reading the site again could meet a database that went away."""
     g.site = site
     g.site_origins = list(site.allowed_origins or [])
-
-
-def _origin_known(origin: str) -> bool:
-    if "site_origins" in g:
-        return origin_allowed(origin, g.site_origins)
-    # A preflight carries no body, so no site key: any site's origins may ask.
-    try:
-        return sites.any_site_allows(origin)
-    except DBAPIError:
-        return False  # the answer is already an error; it needs no CORS headers
-
-
-def _add_cors_headers(response):
-    origin = request.headers.get("Origin")
-    if not origin or not is_api_request() or not _origin_known(origin):
-        return response
-    response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Expose-Headers"] = "Retry-After, Location"
-    if request.method == "OPTIONS":
-        # What may be sent, and for how long that holds: browsers read it from a
-        # preflight only, so other answers (a flood's refusals among them) go without.
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-        response.headers["Access-Control-Max-Age"] = "600"
-    response.vary.add("Origin")
-    return response
 
 
 def init_api(app: Flask) -> None:
@@ -121,4 +94,6 @@ def init_api(app: Flask) -> None:
     csrf.exempt(articles_blp)
 
     app.before_request(_require_json_body)
-    app.after_request(_add_cors_headers)
+    app.after_request(add_cors_headers)
+    # Inside ProxyFix (create_app adds it last), so the gate sees the client's address.
+    app.wsgi_app = ReportGate(app, app.wsgi_app)

@@ -12,11 +12,11 @@ from flask_smorest import Blueprint
 
 from feedback import suggestions
 from feedback.api import remember_site
+from feedback.api.gate import ADMITTED_SITE, admit_report, site_key_of
 from feedback.errors import NotFound
 from feedback.extensions import client_ip_hash, db
 from feedback.models import IncomingReport, Site, Suggestion, SuggestionStatus
-from feedback.ratelimits import report_limits
-from feedback.schemas import MAX_SITE_KEY, RECEIVED, ErrorOut, SuggestionIn, SuggestionOut
+from feedback.schemas import RECEIVED, ErrorOut, SuggestionIn, SuggestionOut
 
 blp = Blueprint(
     "api_suggestions",
@@ -101,19 +101,21 @@ _ERRORS = {
 
 
 def _admit_report(view):
-    """Before the body is validated and its text checked, what costs next to nothing:
-    the site key, the Origin, then the rate limits. A flood is refused cheaply, and
-    refusals spend none of a client's allowance."""
+    """Before the body is validated and its text checked, what costs next to nothing: the
+    site key, the Origin, then the rate limits (``gate.admit_report``). The report gate has
+    done it for most reports before Flask saw them; this is for the rest (a body sent in
+    chunks). Refusals spend none of a client's allowance."""
 
     @functools.wraps(view)
     def admit(*args, **kwargs):
-        key = (g.get("json_body") or {}).get("site")
-        if request.method == "POST" and isinstance(key, str) and 0 < len(key) <= MAX_SITE_KEY:
-            site = suggestions.find_site(key)
-            # Before the Origin check: a refusal answers CORS to the site's pages only.
-            remember_site(site)
-            suggestions.check_origin(site, request.headers.get("Origin"))
-            report_limits().spend(client_ip_hash(), key)
+        admitted = request.environ.get(ADMITTED_SITE)
+        if admitted is not None:
+            remember_site(admitted)
+        elif request.method == "POST":
+            key = site_key_of(g.get("json_body") or {})
+            if key is not None:
+                origin = request.headers.get("Origin")
+                admit_report(key, origin, client_ip_hash(), found=remember_site)
         return view(*args, **kwargs)
 
     return admit
