@@ -16,11 +16,12 @@ database away while the site directory is read), for Flask's error handlers to a
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from collections.abc import Callable, Iterable
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from werkzeug.http import HTTP_STATUS_CODES
 
 from feedback import suggestions
@@ -78,7 +79,7 @@ class ReportGate:
         origin = environ.get("HTTP_ORIGIN")
         client = client_hash(environ.get("REMOTE_ADDR"), self.app.config["SECRET_KEY"])
         found: list[SiteKey] = []
-        with self.app.app_context():
+        with self._app_context():
             try:
                 environ[ADMITTED_SITE] = admit_report(key, origin, client, found.append)
                 return None
@@ -88,6 +89,13 @@ class ReportGate:
                 return self._refuse(environ, start_response, error, origin if cors else None)
             except Exception:  # Flask admits it again, and answers the error its own way
                 return None
+
+    def _app_context(self):
+        """The app's context, as Flask gives one to a request: the active one if it is this
+        app's (a test, or an app calling itself), so that they share one database session."""
+        if has_app_context() and current_app._get_current_object() is self.app:
+            return contextlib.nullcontext()
+        return self.app.app_context()
 
     def _read_json_object(self, environ: dict) -> dict | None:
         """The body, if it is a JSON object of a declared length within the limit; it is
