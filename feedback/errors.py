@@ -32,7 +32,7 @@ _DEFAULT_MESSAGES = {
     405: "Method not allowed here.",
     413: "The request body is too large.",
     422: "Some fields are not valid.",
-    429: "Too many reports; try again in a minute.",
+    429: "Too many reports; try again once the seconds in Retry-After have passed.",
     500: "Something went wrong on our side.",
     503: "The service is briefly unavailable; try again shortly.",
 }
